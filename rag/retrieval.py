@@ -1,0 +1,108 @@
+"""Hybrid retrieval: dense (FAISS) and lexical rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.embedding import Embedder
+from rag.language import Language, detect_language
+from rag.lexical import LexicalIndex
+from rag.vectorstore import VectorStore
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with the evidence for its rank."""
+
+    chunk: Chunk
+    position: int
+    fused_score: float
+    dense_score: float
+    lexical_score: float
+
+
+@dataclass
+class Retriever:
+    store: VectorStore
+    embedder: Embedder
+    lexical: LexicalIndex
+    corpus_language: Language
+    fusion_depth: int = 50
+    rrf_k: int = 60
+
+    @classmethod
+    def create(
+        cls, store: VectorStore, embedder: Embedder, fusion_depth: int, rrf_k: int
+    ) -> Retriever:
+        lexical = LexicalIndex.build([c.text for c in store.chunks])
+        sample = " ".join(a.text[:2000] for a in store.articles.values())
+        return cls(
+            store, embedder, lexical, detect_language(sample), fusion_depth, rrf_k
+        )
+
+    def embed_question(self, question: str) -> np.ndarray:
+        return self.embedder.embed_queries([question])[0]
+
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        query_vector: np.ndarray | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``question``.
+
+        Lexical matching only joins the fusion when the question is in the corpus's language:
+        an English question shares no character n-grams with Arabic passages.
+        """
+        if query_vector is None and mode != "lexical":
+            query_vector = self.embed_question(question)
+        depth = max(k, self.fusion_depth)
+        fused: dict[int, float] = {}
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode != "lexical":
+            scores, positions = self.store.search(query_vector[None, :], depth)
+            dense = {
+                int(p): float(s) for s, p in zip(scores[0], positions[0]) if p >= 0
+            }
+            _add_ranks(fused, list(dense), self.rrf_k)
+        if mode == "lexical" or (
+            mode == "hybrid" and detect_language(question) == self.corpus_language
+        ):
+            scores, positions = self.lexical.search(question, depth)
+            lexical = {int(p): float(s) for s, p in zip(scores, positions)}
+            _add_ranks(fused, list(lexical), self.rrf_k)
+        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        if query_vector is not None:
+            missing = [p for p in ranked if p not in dense]
+            dense.update(self._dense_scores(query_vector, missing))
+        return [
+            Hit(
+                self.store.chunks[p],
+                p,
+                fused[p] * self.rrf_k,
+                dense.get(p, 0.0),
+                lexical.get(p, 0.0),
+            )
+            for p in ranked
+        ]
+
+    def _dense_scores(
+        self, query_vector: np.ndarray, positions: list[int]
+    ) -> dict[int, float]:
+        if not positions:
+            return {}
+        vectors = np.vstack([self.store.index.reconstruct(p) for p in positions])
+        return {p: float(s) for p, s in zip(positions, vectors @ query_vector)}
+
+
+def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:
+    for rank, position in enumerate(ranking):
+        fused[position] = fused.get(position, 0.0) + 1.0 / (rrf_k + rank + 1)
