@@ -101,11 +101,7 @@ class AnswerComposer:
         query_vector: np.ndarray,
     ) -> list[Candidate]:
         """Every sentence of the retrieved passages, scored against the question."""
-        question_words = (
-            {w for w in words(question) if len(w) > 2}
-            if language == self.corpus_language
-            else set()
-        )
+        question_words = {w for w in words(question) if len(w) > 2} if language == self.corpus_language else set()
         found: list[Candidate] = []
         for hit in hits:
             chunk = hit.chunk
@@ -115,19 +111,12 @@ class AnswerComposer:
                     max(sentence.start, chunk.start),
                     min(sentence.end, chunk.end),
                 )
-                if (
-                    end - start < min(MIN_SENTENCE_CHARS, sentence.end - sentence.start)
-                    or end <= start
-                ):
+                if end - start < min(MIN_SENTENCE_CHARS, sentence.end - sentence.start) or end <= start:
                     continue
                 score = float(self.store.sentence_vectors[position] @ query_vector)
                 if question_words:
                     text_words = set(words(self._text(chunk.doc_id, start, end)))
-                    score += (
-                        WORD_OVERLAP_WEIGHT
-                        * len(question_words & text_words)
-                        / len(question_words)
-                    )
+                    score += WORD_OVERLAP_WEIGHT * len(question_words & text_words) / len(question_words)
                 found.append(Candidate(hit, position, start, end, score))
         found.sort(key=lambda c: -c.score)
         return found
@@ -160,14 +149,10 @@ class AnswerComposer:
                 citation = self._cite(citations, support)
                 if citation is not None:
                     numbers.append(citation.n)
-            sentence = self._text(
-                candidate.hit.chunk.doc_id, candidate.start, candidate.end
-            )
+            sentence = self._text(candidate.hit.chunk.doc_id, candidate.start, candidate.end)
             markers = "".join(f"[{n}]" for n in sorted(set(numbers)))
             quoted = language != self.corpus_language
-            lines.append(
-                f"“{sentence}” {markers}" if quoted else f"{sentence} {markers}"
-            )
+            lines.append(f"“{sentence}” {markers}" if quoted else f"{sentence} {markers}")
         lead = message(
             "answer_lead_quoted" if language != self.corpus_language else "answer_lead",
             language,
@@ -181,9 +166,7 @@ class AnswerComposer:
             sorted(citations.values(), key=lambda c: c.n),
         )
 
-    def _same_claim(
-        self, candidate: Candidate, candidates: list[Candidate]
-    ) -> list[Candidate]:
+    def _same_claim(self, candidate: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Sentences of other articles that say what ``candidate`` says."""
         vector = self.store.sentence_vectors[candidate.sentence]
         seen_docs = {candidate.hit.chunk.doc_id}
@@ -192,17 +175,12 @@ class AnswerComposer:
             doc = other.hit.chunk.doc_id
             if doc in seen_docs:
                 continue
-            if (
-                float(self.store.sentence_vectors[other.sentence] @ vector)
-                >= SAME_CLAIM_SIMILARITY
-            ):
+            if float(self.store.sentence_vectors[other.sentence] @ vector) >= SAME_CLAIM_SIMILARITY:
                 same.append(other)
                 seen_docs.add(doc)
         return same
 
-    def _cite(
-        self, citations: dict[str, Citation], candidate: Candidate
-    ) -> Citation | None:
+    def _cite(self, citations: dict[str, Citation], candidate: Candidate) -> Citation | None:
         chunk = candidate.hit.chunk
         span = (candidate.start, candidate.end)
         existing = citations.get(chunk.chunk_id)

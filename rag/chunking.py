@@ -25,9 +25,7 @@ class Chunk:
     end: int
 
 
-def make_splitter(
-    chunk_size: int, chunk_overlap: int
-) -> RecursiveCharacterTextSplitter:
+def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
@@ -38,9 +36,7 @@ def make_splitter(
     )
 
 
-def chunk_articles(
-    articles: Iterable[Article], chunk_size: int, chunk_overlap: int
-) -> list[Chunk]:
+def chunk_articles(articles: Iterable[Article], chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     splitter = make_splitter(chunk_size, chunk_overlap)
     chunks: list[Chunk] = []
     for article in articles:
@@ -48,9 +44,7 @@ def chunk_articles(
     return chunks
 
 
-def chunk_article(
-    article: Article, splitter: RecursiveCharacterTextSplitter
-) -> list[Chunk]:
+def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
     chunks = []
     for document in splitter.create_documents([article.text]):
         start = document.metadata["start_index"]
@@ -58,9 +52,7 @@ def chunk_article(
         if start < 0 or article.text[start : start + len(text)] != text:
             start = article.text.find(text)
         end = start + len(text)
-        chunks.append(
-            Chunk(f"{article.doc_id}#{len(chunks)}", article.doc_id, text, start, end)
-        )
+        chunks.append(Chunk(f"{article.doc_id}#{len(chunks)}", article.doc_id, text, start, end))
     return chunks
 
 
@@ -74,8 +66,4 @@ class Sentence:
 
 
 def split_article_sentences(articles: Iterable[Article]) -> list[Sentence]:
-    return [
-        Sentence(a.doc_id, start, end)
-        for a in articles
-        for start, end in split_sentences(a.text)
-    ]
+    return [Sentence(a.doc_id, start, end) for a in articles for start, end in split_sentences(a.text)]

@@ -40,13 +40,9 @@ class Embedder:
         return self._encode(texts, self.query_prompt, batch_size=32, progress=False)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(
-            texts, self.passage_prompt, batch_size=16, progress=progress
-        )
+        return self._encode(texts, self.passage_prompt, batch_size=16, progress=progress)
 
-    def _encode(
-        self, texts: list[str], prompt: str, batch_size: int, progress: bool
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
         prompt_name = prompt if prompt in self.model.prompts else None
         vectors = self.model.encode(
             texts,
@@ -73,13 +69,9 @@ def load_embedder(settings: Settings) -> Embedder:
             model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         else:
             fingerprint = model_fingerprint(settings.model)
-            model = SentenceTransformer(
-                settings.model, device="cpu", local_files_only=True
-            )
+            model = SentenceTransformer(settings.model, device="cpu", local_files_only=True)
     except Exception as error:  # any failure to build or load is reported the same way
-        raise ModelLoadError(
-            f"Could not load the embedding model {settings.model!r}: {error}"
-        ) from error
+        raise ModelLoadError(f"Could not load the embedding model {settings.model!r}: {error}") from error
     return Embedder(
         model,
         settings.model,
@@ -96,7 +88,5 @@ def model_fingerprint(name_or_path: str) -> str:
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
             stat = file.stat()
-            digest.update(
-                f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-            )
+            digest.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()

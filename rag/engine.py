@@ -54,13 +54,9 @@ class Engine:
         articles_done = time.perf_counter()
         embedder = embedder or load_embedder(settings)
         model_done = time.perf_counter()
-        opened = open_store(
-            loaded.articles, embedder, settings, progress, force_rebuild
-        )
+        opened = open_store(loaded.articles, embedder, settings, progress, force_rebuild)
         index_done = time.perf_counter()
-        timings = OpenTimings(
-            model_done - articles_done, articles_done - started, index_done - model_done
-        )
+        timings = OpenTimings(model_done - articles_done, articles_done - started, index_done - model_done)
         return cls._assemble(settings, embedder, loaded, opened, timings)
 
     @classmethod
@@ -73,9 +69,7 @@ class Engine:
         timings: OpenTimings,
     ) -> Engine:
         store = opened.store
-        retriever = Retriever.create(
-            store, embedder, settings.fusion_depth, settings.rrf_k
-        )
+        retriever = Retriever.create(store, embedder, settings.fusion_depth, settings.rrf_k)
         composer = AnswerComposer(
             store,
             retriever.corpus_language,
@@ -92,9 +86,7 @@ class Engine:
 
     def rebuild(self, progress: Progress | None = None) -> Engine:
         """A new engine over a freshly built index (the articles are read again)."""
-        return Engine.open(
-            self.settings, progress, force_rebuild=True, embedder=self.embedder
-        )
+        return Engine.open(self.settings, progress, force_rebuild=True, embedder=self.embedder)
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the articles; raises ``QuestionError`` for bad input."""

@@ -33,9 +33,7 @@ _LETTER_MAP = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
-_ARABIC_LETTER = re.compile(
-    r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
-)
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? ؟ or a line break; "…" and decimal points do not end one.
@@ -74,9 +72,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _append_stripped(
-    text: str, start: int, end: int, spans: list[tuple[int, int]]
-) -> None:
+def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

@@ -37,14 +37,10 @@ class Retriever:
     rrf_k: int = 60
 
     @classmethod
-    def create(
-        cls, store: VectorStore, embedder: Embedder, fusion_depth: int, rrf_k: int
-    ) -> Retriever:
+    def create(cls, store: VectorStore, embedder: Embedder, fusion_depth: int, rrf_k: int) -> Retriever:
         lexical = LexicalIndex.build([c.text for c in store.chunks])
         sample = " ".join(a.text[:2000] for a in store.articles.values())
-        return cls(
-            store, embedder, lexical, detect_language(sample), fusion_depth, rrf_k
-        )
+        return cls(store, embedder, lexical, detect_language(sample), fusion_depth, rrf_k)
 
     def embed_question(self, question: str) -> np.ndarray:
         return self.embedder.embed_queries([question])[0]
@@ -69,15 +65,11 @@ class Retriever:
         lexical: dict[int, float] = {}
         if mode != "lexical":
             scores, positions = self.store.search(query_vector[None, :], depth)
-            dense = {
-                int(p): float(s) for s, p in zip(scores[0], positions[0]) if p >= 0
-            }
+            dense = {int(p): float(s) for s, p in zip(scores[0], positions[0], strict=False) if p >= 0}
             _add_ranks(fused, list(dense), self.rrf_k)
-        if mode == "lexical" or (
-            mode == "hybrid" and detect_language(question) == self.corpus_language
-        ):
+        if mode == "lexical" or (mode == "hybrid" and detect_language(question) == self.corpus_language):
             scores, positions = self.lexical.search(question, depth)
-            lexical = {int(p): float(s) for s, p in zip(scores, positions)}
+            lexical = {int(p): float(s) for s, p in zip(scores, positions, strict=False)}
             _add_ranks(fused, list(lexical), self.rrf_k)
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if query_vector is not None:
@@ -94,13 +86,11 @@ class Retriever:
             for p in ranked
         ]
 
-    def _dense_scores(
-        self, query_vector: np.ndarray, positions: list[int]
-    ) -> dict[int, float]:
+    def _dense_scores(self, query_vector: np.ndarray, positions: list[int]) -> dict[int, float]:
         if not positions:
             return {}
         vectors = np.vstack([self.store.index.reconstruct(p) for p in positions])
-        return {p: float(s) for p, s in zip(positions, vectors @ query_vector)}
+        return {p: float(s) for p, s in zip(positions, vectors @ query_vector, strict=False)}
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:

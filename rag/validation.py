@@ -35,12 +35,8 @@ def check_question(question: str, max_chars: int) -> str:
             message("question_too_long", language, length=len(text), limit=max_chars),
             language,
         )
-    if any(
-        unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in question
-    ):
-        raise QuestionError(
-            "control_characters", message("control_characters", language), language
-        )
+    if any(unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in question):
+        raise QuestionError("control_characters", message("control_characters", language), language)
     if _HTML_TAG.search(text) or _MARKDOWN_LINK.search(text):
         raise QuestionError("markup", message("markup", language), language)
     return text

@@ -94,13 +94,9 @@ class IndexManifest:
             added = expected.articles.keys() - self.articles.keys()
             removed = self.articles.keys() - expected.articles.keys()
             changed = {
-                d
-                for d in self.articles.keys() & expected.articles.keys()
-                if self.articles[d] != expected.articles[d]
+                d for d in self.articles.keys() & expected.articles.keys() if self.articles[d] != expected.articles[d]
             }
-            reasons.append(
-                f"articles changed (added {len(added)}, removed {len(removed)}, edited {len(changed)})"
-            )
+            reasons.append(f"articles changed (added {len(added)}, removed {len(removed)}, edited {len(changed)})")
         return reasons
 
 
@@ -114,14 +110,10 @@ class VectorStore:
     sentence_vectors: np.ndarray
     path: Path
 
-    def search(
-        self, query_vectors: np.ndarray, k: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk positions of the ``k`` nearest passages for each query vector."""
         k = min(k, len(self.chunks))
-        return self.index.search(
-            np.ascontiguousarray(query_vectors, dtype=np.float32), k
-        )
+        return self.index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
 
 
 @dataclass(frozen=True)
@@ -136,9 +128,7 @@ def index_kind_for(chunk_count: int, settings: Settings) -> str:
     return "hnsw" if chunk_count > settings.hnsw_threshold else "flat"
 
 
-def expected_manifest(
-    articles: list[Article], embedder: Embedder, settings: Settings, kind: str
-) -> IndexManifest:
+def expected_manifest(articles: list[Article], embedder: Embedder, settings: Settings, kind: str) -> IndexManifest:
     return IndexManifest(
         format_version=FORMAT_VERSION,
         model_id=embedder.model_id,
@@ -161,9 +151,7 @@ def open_store(
     """Load the saved index if it is intact and fits the inputs; otherwise (re)build it."""
     store_dir = settings.store_dir
     chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
-    expected = expected_manifest(
-        articles, embedder, settings, index_kind_for(len(chunks), settings)
-    )
+    expected = expected_manifest(articles, embedder, settings, index_kind_for(len(chunks), settings))
     if force_rebuild:
         reasons = ["rebuild requested"]
     else:
@@ -175,9 +163,7 @@ def open_store(
         except IndexCorruptError as error:
             store = None
             reasons = [f"index corrupted: {error}"]
-            log.warning(
-                "The saved index in %s is corrupted (%s); rebuilding.", store_dir, error
-            )
+            log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
         else:
             reasons = store.manifest.stale_reasons(expected)
             if not reasons:
@@ -203,9 +189,7 @@ def build_store(
     started = time.perf_counter()
     sentences = split_article_sentences(articles)
     texts = {a.doc_id: a.text for a in articles}
-    passages = [c.text for c in chunks] + [
-        texts[s.doc_id][s.start : s.end] for s in sentences
-    ]
+    passages = [c.text for c in chunks] + [texts[s.doc_id][s.start : s.end] for s in sentences]
     vectors = embed_texts(passages, embedder, progress)
     index = make_index(vectors[: len(chunks)], manifest.index_kind)
     sentence_vectors = vectors[len(chunks) :]
@@ -220,14 +204,10 @@ def build_store(
     saved = SavedData(index, chunks, articles, sentences, sentence_vectors)
     path, manifest = save_store(store_dir, manifest, saved)
     articles_by_id = {a.doc_id: a for a in articles}
-    return VectorStore(
-        manifest, index, chunks, articles_by_id, sentences, sentence_vectors, path
-    )
+    return VectorStore(manifest, index, chunks, articles_by_id, sentences, sentence_vectors, path)
 
 
-def embed_texts(
-    texts: list[str], embedder: Embedder, progress: Progress | None = None
-) -> np.ndarray:
+def embed_texts(texts: list[str], embedder: Embedder, progress: Progress | None = None) -> np.ndarray:
     """Passage vectors for ``texts`` in batches, reporting ``progress(done, total)``."""
     parts = []
     for begin in range(0, len(texts), EMBED_BATCH):
@@ -244,9 +224,7 @@ def make_index(vectors: np.ndarray, kind: str) -> faiss.Index:
     """Exact inner-product search, or HNSW for corpora past ``Settings.hnsw_threshold``."""
     dimension = vectors.shape[1]
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(
-            dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT
-        )
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
         index = faiss.IndexFlatIP(dimension)
@@ -263,9 +241,7 @@ class SavedData:
     sentence_vectors: np.ndarray
 
 
-def save_store(
-    store_dir: Path, manifest: IndexManifest, data: SavedData
-) -> tuple[Path, IndexManifest]:
+def save_store(store_dir: Path, manifest: IndexManifest, data: SavedData) -> tuple[Path, IndexManifest]:
     """Write a new build folder, then switch ``CURRENT`` to it atomically; drop older builds."""
     store_dir.mkdir(parents=True, exist_ok=True)
     build = store_dir / f"build-{uuid.uuid4().hex[:12]}"
@@ -275,14 +251,10 @@ def save_store(
     _write_jsonl(build / SENTENCES, data.sentences)
     np.save(build / SENTENCE_VECTORS, data.sentence_vectors)
     article_records = [{**asdict(a), "path": str(a.path)} for a in data.articles]
-    (build / ARTICLES).write_text(
-        json.dumps(article_records, ensure_ascii=False), encoding="utf-8"
-    )
+    (build / ARTICLES).write_text(json.dumps(article_records, ensure_ascii=False), encoding="utf-8")
     files = {name: _sha256(build / name) for name in DATA_FILES}
     final = IndexManifest(**{**asdict(manifest), "files": files})
-    (build / MANIFEST).write_text(
-        json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    (build / MANIFEST).write_text(json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8")
     _fsync_tree(build)
     pointer = store_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     pointer.write_text(build.name)
@@ -299,9 +271,7 @@ def load_store(store_dir: Path) -> VectorStore:
         raise FileNotFoundError(f"No index in {store_dir}")
     build = store_dir / pointer.read_text().strip()
     try:
-        manifest = IndexManifest(
-            **json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-        )
+        manifest = IndexManifest(**json.loads((build / MANIFEST).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as error:
         raise IndexCorruptError(f"unreadable manifest in {build}: {error}") from error
     for name, digest in manifest.files.items():
@@ -317,18 +287,14 @@ def load_store(store_dir: Path) -> VectorStore:
         sentences = [Sentence(**record) for record in _read_jsonl(build / SENTENCES)]
         sentence_vectors = np.load(build / SENTENCE_VECTORS, allow_pickle=False)
         records = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
-        articles = {
-            r["doc_id"]: Article(**{**r, "path": Path(r["path"])}) for r in records
-        }
+        articles = {r["doc_id"]: Article(**{**r, "path": Path(r["path"])}) for r in records}
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as error:
         raise IndexCorruptError(f"cannot read the index files: {error}") from error
     if index.ntotal != len(chunks) or len(chunks) != manifest.chunk_count:
         raise IndexCorruptError("vector count does not match the passages")
     if sentence_vectors.shape != (len(sentences), index.d):
         raise IndexCorruptError("sentence vectors do not match the sentences")
-    return VectorStore(
-        manifest, index, chunks, articles, sentences, sentence_vectors, build
-    )
+    return VectorStore(manifest, index, chunks, articles, sentences, sentence_vectors, build)
 
 
 def _write_jsonl(path: Path, records: list) -> None:
