@@ -1,0 +1,166 @@
+"""Fast checks of the benchmark helpers: metrics, thresholds, the XQuAD loader and corpus writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.common import percentile, summarize_ms
+from benchmarks.metrics import (
+    abstention_rates,
+    choose_threshold,
+    gold_rank,
+    mrr_at,
+    recall_at,
+    retrieval_summary,
+    unique_in_order,
+)
+from benchmarks.scale import recall_at_k, recommend_switch
+from benchmarks.xquad import load_xquad, split_articles, write_corpus
+
+
+def test_gold_rank_counts_documents_not_chunks() -> None:
+    # p1 is split into two chunks ranked 1 and 3: it counts once, at its first rank.
+    ranked = ["p1", "p2", "p1", "p3"]
+    assert unique_in_order(ranked) == ["p1", "p2", "p3"]
+    assert gold_rank(ranked, "p3") == 3
+    assert gold_rank(ranked, "p1") == 1
+    assert gold_rank(ranked, "p9") is None
+
+
+def test_recall_and_mrr_on_hand_made_ranks() -> None:
+    ranks = [1, 2, None, 5, 11]
+    assert recall_at(ranks, 1) == pytest.approx(1 / 5)
+    assert recall_at(ranks, 5) == pytest.approx(3 / 5)
+    assert mrr_at(ranks, 10) == pytest.approx((1 + 1 / 2 + 1 / 5) / 5)
+    summary = retrieval_summary(ranks)
+    assert summary["n"] == 5
+    assert summary["recall@5"] == pytest.approx(0.6)
+    assert recall_at([], 1) == 0.0
+
+
+def test_abstention_rates_abstain_below_threshold() -> None:
+    rates = abstention_rates(answerable=[0.9, 0.85, 0.7], unanswerable=[0.6, 0.75], threshold=0.8)
+    assert rates.abstain_answerable == pytest.approx(1 / 3)
+    assert rates.abstain_unanswerable == pytest.approx(1.0)
+    assert rates.balanced_accuracy == pytest.approx((1.0 + 2 / 3) / 2)
+
+
+def test_choose_threshold_separates_separable_scores() -> None:
+    chosen = choose_threshold(answerable=[0.86, 0.9, 0.95], unanswerable=[0.7, 0.75, 0.8])
+    assert 0.8 < chosen.threshold < 0.86
+    assert chosen.balanced_accuracy == pytest.approx(1.0)
+
+
+def test_choose_threshold_with_overlap_maximizes_balanced_accuracy() -> None:
+    answerable = [0.78, 0.85, 0.9, 0.92]
+    unanswerable = [0.7, 0.72, 0.8, 0.88]
+    chosen = choose_threshold(answerable, unanswerable)
+    best = max(abstention_rates(answerable, unanswerable, t / 1000).balanced_accuracy for t in range(600, 1000))
+    assert chosen.balanced_accuracy == pytest.approx(best)
+    with pytest.raises(ValueError):
+        abstention_rates([], [0.5], 0.6)
+
+
+def test_percentile_and_summary() -> None:
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([0.0, 10.0], 95) == pytest.approx(9.5)
+    summary = summarize_ms([0.001, 0.002, 0.003])
+    assert summary["p50_ms"] == pytest.approx(2.0)
+    assert summary["n"] == 3
+
+
+def squad(paragraphs: list[list[tuple[str, str, str]]], contexts: list[str]) -> dict:
+    """A tiny SQuAD file: one article per entry of ``paragraphs``, one paragraph each."""
+    return {
+        "version": "1.1",
+        "data": [
+            {
+                "title": f"article {i}",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {"id": qid, "question": question, "answers": [{"answer_start": 0, "text": answer}]}
+                            for qid, question, answer in qas
+                        ],
+                    }
+                ],
+            }
+            for i, (qas, context) in enumerate(zip(paragraphs, contexts, strict=True))
+        ],
+    }
+
+
+def write_pair(folder: Path, arabic: dict, english: dict) -> tuple[Path, Path]:
+    ar, en = folder / "ar.json", folder / "en.json"
+    ar.write_text(json.dumps(arabic, ensure_ascii=False), encoding="utf-8")
+    en.write_text(json.dumps(english), encoding="utf-8")
+    return ar, en
+
+
+def test_load_xquad_pairs_languages(tmp_path: Path) -> None:
+    arabic = squad(
+        [[("q1", "ما عاصمة مصر؟", "القاهرة")], [("q2", "من كتب؟", "نجيب")]], ["القاهرة عاصمة مصر.", "كتب نجيب."]
+    )
+    english = squad([[("q1", "What is the capital of Egypt?", "Cairo")], [("q2", "Who wrote?", "Naguib")]], ["c", "d"])
+    data = load_xquad(*write_pair(tmp_path, arabic, english))
+    assert [p.doc_id for p in data.paragraphs] == ["p000", "p001"]
+    assert data.paragraphs[1].text == "كتب نجيب."
+    assert data.article_count == 2
+    second = data.questions[1]
+    assert (second.doc_id, second.article) == ("p001", 1)
+    assert second.text("en") == "Who wrote?"
+    assert second.text("ar") == "من كتب؟"
+    assert second.answers == ("نجيب",)
+
+
+def test_load_xquad_rejects_files_that_are_not_parallel(tmp_path: Path) -> None:
+    arabic = squad([[("q1", "سؤال", "جواب")]], ["نص"])
+    english = squad([[("other", "question", "answer")]], ["text"])
+    with pytest.raises(ValueError, match="ids differ"):
+        load_xquad(*write_pair(tmp_path, arabic, english))
+
+
+def test_write_corpus_replaces_stale_files_and_keeps_unchanged_ones(tmp_path: Path) -> None:
+    arabic = squad([[("q1", "س", "ج")], [("q2", "س", "ج")]], ["الفقرة الأولى", "الفقرة الثانية"])
+    data = load_xquad(*write_pair(tmp_path, arabic, arabic))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "old.txt").write_text("stale", encoding="utf-8")
+    write_corpus(data.paragraphs, folder)
+    first = folder / "p000.txt"
+    stamp = first.stat().st_mtime_ns
+    write_corpus(data.paragraphs[:1], folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["p000.txt"]
+    assert first.read_text(encoding="utf-8") == "الفقرة الأولى\n"
+    assert first.stat().st_mtime_ns == stamp
+
+
+def test_split_articles_is_interleaved() -> None:
+    assert split_articles(8, 2, {0}) == {0, 2, 4, 6}
+    assert split_articles(8, 4, {0, 1}) == {0, 1, 4, 5}
+
+
+def test_recall_at_k_ignores_missing_results() -> None:
+    truth = np.array([[1, 2], [3, 4]])
+    found = np.array([[2, -1], [5, 6]])
+    assert recall_at_k(found, truth) == pytest.approx(0.25)
+
+
+def test_recommend_switch_solves_the_linear_latency_fit() -> None:
+    def point(size: int, ms: float, recall: float) -> dict:
+        return {
+            "size": size,
+            "flat": {"latency": {"1_threads": {"p50_ms": ms}}},
+            "hnsw": {"recall@10": {"near": recall}},
+        }
+
+    # 1 ms per 100k chunks, floor 20 ms: the budget (25%) of 5 ms is reached at 500k chunks.
+    points = [point(100_000, 1.0, 0.99), point(1_000_000, 10.0, 0.9)]
+    advice = recommend_switch(points, floor=20.0, threads=1)
+    assert advice["switch_at_chunks"] == 500_000
+    assert advice["hnsw_recall_ok_at_sizes"] == [100_000]
