@@ -1,0 +1,439 @@
+"""The chat page: ask the articles a question in Arabic or English, read the answer and its sources.
+
+This page only draws: every answer comes from ``rag.engine.Engine``. All user and article text is
+``html.escape``d before it is placed in HTML and drawn with ``st.html`` (no Markdown, sanitized), in
+paragraphs with ``dir="auto"`` so that each paragraph reads in the direction of its own language.
+
+Run it with ``scripts/run.sh``.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
+import streamlit as st
+
+from rag.answering import Answer, Citation
+from rag.articles import ArticlesError
+from rag.config import Settings
+from rag.embedding import ModelLoadError
+from rag.engine import Engine
+from rag.highlight import Segment, answer_pieces, cited_numbers, passage_paragraphs
+from rag.validation import QuestionError
+from rag.vectorstore import Progress
+
+PAGE_TITLE = "Arabic news QA — أسئلة الأخبار"
+EXAMPLE_QUESTIONS = (
+    "What did Washington offer on missiles?",
+    "متى ستعقد المحادثات في جنيف؟",
+    "When will the US-Russia talks in Geneva take place?",
+    "ماذا طلبت روسيا بشأن القواعد العسكرية الأمريكية؟",
+)
+MAX_TOP_K = 20
+INDEX_ACTIONS = {
+    "reused": "saved · محفوظ",
+    "built": "built now · بُني الآن",
+    "rebuilt": "rebuilt · أعيد بناؤه",
+}
+
+HISTORY = "history"
+PENDING_QUESTION = "pending_question"
+REBUILD_REQUESTED = "rebuild_requested"
+NOTICE = "notice"
+TOP_K = "top_k"
+
+STYLE = """
+<style>
+.qa-text, .qa-source-title, .qa-article-title {
+  font-family: "Source Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Segoe UI", Tahoma, "DejaVu Sans", sans-serif;
+}
+.qa-text p {
+  unicode-bidi: plaintext;
+  text-align: start;
+  margin: 0 0 0.45rem 0;
+  line-height: 1.75;
+}
+.qa-text p:last-child { margin-bottom: 0; }
+.qa-question { max-height: 16rem; overflow-y: auto; overflow-wrap: anywhere; }
+.qa-answer p + p { margin-top: 0.35rem; }
+.qa-marker {
+  display: inline-block;
+  unicode-bidi: isolate;
+  direction: ltr;
+  font-size: 0.78em;
+  font-weight: 600;
+  line-height: 1.3;
+  padding: 0 0.35em;
+  margin: 0 0.1em;
+  border-radius: 0.6em;
+  color: #1d4ed8;
+  background: #e0e7ff;
+  vertical-align: 0.15em;
+}
+.qa-notice { padding: 0.6rem 0.85rem; border-radius: 0.5rem; }
+.qa-notice p { border-inline-start: 4px solid; padding-inline-start: 0.7rem; }
+.qa-abstained { background: #f1f5f9; color: #334155; }
+.qa-abstained p { border-color: #94a3b8; }
+.qa-problem { background: #fff7ed; color: #7c2d12; }
+.qa-problem p { border-color: #f97316; }
+.qa-sources-heading {
+  font-size: 0.85rem;
+  font-weight: 600;
+  color: #475569;
+  margin: 0.9rem 0 0.2rem 0;
+  letter-spacing: 0.02em;
+}
+.qa-source { display: flex; gap: 0.6rem; align-items: flex-start; }
+.qa-source-number {
+  flex: none;
+  min-width: 1.6rem;
+  text-align: center;
+  font-weight: 700;
+  font-size: 0.85rem;
+  color: #1d4ed8;
+  background: #e0e7ff;
+  border-radius: 0.4rem;
+  padding: 0.1rem 0.3rem;
+  margin-top: 0.2rem;
+}
+.qa-source-body { flex: 1; min-width: 0; }
+.qa-source-title {
+  font-weight: 600;
+  unicode-bidi: plaintext;
+  text-align: start;
+  line-height: 1.6;
+}
+.qa-meta { font-size: 0.8rem; color: #64748b; margin-top: 0.1rem; overflow-wrap: anywhere; }
+.qa-meta code { font-size: 0.78rem; unicode-bidi: isolate; }
+.qa-field { unicode-bidi: isolate; margin-inline-end: 0.9rem; white-space: nowrap; }
+.qa-label { font-size: 0.7rem; text-transform: uppercase; letter-spacing: 0.05em; color: #94a3b8; }
+.qa-passage p { font-size: 0.95rem; color: #1e293b; }
+.qa-passage mark { background: #fde68a; color: inherit; padding: 0.05em 0.1em; border-radius: 0.2em; }
+.qa-header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 0.5rem; }
+.qa-header h1 { font-size: 2rem; font-weight: 700; margin: 0; padding: 0; }
+.qa-header .qa-header-ar { font-size: 1.8rem; font-weight: 700; }
+.qa-intro { display: flex; justify-content: space-between; gap: 1.5rem; color: #475569; margin: 0.3rem 0 0.8rem; }
+.qa-intro p { margin: 0; flex: 1; }
+.qa-article { margin: 0 0 0.55rem 0; }
+.qa-article-title { font-size: 0.88rem; line-height: 1.5; unicode-bidi: plaintext; text-align: start; }
+.qa-stats { width: 100%; font-size: 0.88rem; border-collapse: collapse; }
+.qa-stats td { padding: 0.15rem 0; border: none; vertical-align: top; }
+.qa-stats td:first-child { white-space: nowrap; padding-inline-end: 0.6rem; color: #475569; }
+.qa-stats td:last-child { text-align: end; font-weight: 600; }
+.qa-stats td[colspan] { text-align: start; font-weight: normal; white-space: normal; padding-top: 0.3rem; }
+.qa-stats code { font-size: 0.78rem; overflow-wrap: anywhere; }
+</style>
+"""
+
+HEADER = """
+<div class="qa-header">
+  <h1>Arabic news QA</h1>
+  <span class="qa-header-ar" dir="rtl" lang="ar">أسئلة الأخبار</span>
+</div>
+<div class="qa-intro">
+  <p>Ask in Arabic or English. Answers quote the articles and cite the passages they come from.</p>
+  <p dir="rtl" lang="ar">اسأل بالعربية أو بالإنجليزية. تقتبس الإجابات من المقالات وتشير إلى المقاطع التي أُخذت منها.</p>
+</div>
+"""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of the conversation: a question and either its answer or why it was refused."""
+
+    question: str
+    answer: Answer | None = None
+    problem: str | None = None
+
+
+class EngineHolder:
+    """The engine of this server process, shared by every browser session, opened at most once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def get(self, progress: Progress) -> Engine:
+        with self._lock:
+            if self.engine is None:
+                self.engine = Engine.open(self.settings, progress=progress)
+            return self.engine
+
+    def rebuild(self, progress: Progress) -> Engine:
+        with self._lock:
+            current = self.engine or Engine.open(self.settings)
+            self.engine = current.rebuild(progress)
+            return self.engine
+
+
+@st.cache_resource(show_spinner=False)
+def engine_holder(settings: Settings) -> EngineHolder:
+    return EngineHolder(settings)
+
+
+def escaped(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def text_html(text: str, css_class: str) -> str:
+    """``text`` as one ``dir="auto"`` paragraph per non-blank line, inside a ``div`` of ``css_class``."""
+    paragraphs = "".join(f'<p dir="auto">{escaped(line)}</p>' for line in text.split("\n") if line.strip())
+    return f'<div class="qa-text {css_class}">{paragraphs}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    numbers = {citation.n for citation in answer.citations}
+    paragraphs = []
+    for line in answer.answer.split("\n"):
+        if not line.strip():
+            continue
+        pieces = (
+            f'<span class="qa-marker">{escaped(piece.text)}</span>' if piece.citation else escaped(piece.text)
+            for piece in answer_pieces(line, numbers)
+        )
+        paragraphs.append(f'<p dir="auto">{"".join(pieces)}</p>')
+    return f'<div class="qa-text qa-answer">{"".join(paragraphs)}</div>'
+
+
+def segment_html(segment: Segment) -> str:
+    return f"<mark>{escaped(segment.text)}</mark>" if segment.highlighted else escaped(segment.text)
+
+
+def passage_html(citation: Citation) -> str:
+    paragraphs = passage_paragraphs(citation.text, citation.start, citation.highlights)
+    body = "".join(f'<p dir="auto">{"".join(segment_html(s) for s in paragraph)}</p>' for paragraph in paragraphs)
+    return f'<div class="qa-text qa-passage">{body}</div>'
+
+
+def source_html(citation: Citation) -> str:
+    return (
+        '<div class="qa-source">'
+        f'<span class="qa-source-number">{citation.n}</span>'
+        '<div class="qa-source-body">'
+        f'<div class="qa-source-title" dir="auto">{escaped(citation.title)}</div>'
+        f"{meta_html(citation.source, citation.doc_id)}"
+        "</div></div>"
+    )
+
+
+def meta_html(outlet: str | None, doc_id: str) -> str:
+    """An article's outlet and id, each isolated so that neither reorders the other."""
+    outlet_html = f"<bdi>{escaped(outlet)}</bdi>" if outlet else "unknown"
+    return (
+        '<div class="qa-meta" dir="ltr">'
+        f'<span class="qa-field"><span class="qa-label">Outlet</span> {outlet_html}</span>'
+        f'<span class="qa-field"><span class="qa-label">ID</span> <code dir="ltr">{escaped(doc_id)}</code></span>'
+        "</div>"
+    )
+
+
+def cited_sources(answer: Answer) -> list[Citation]:
+    """The citations whose markers appear in the answer, in citation order."""
+    cited = set(cited_numbers(answer.answer, {citation.n for citation in answer.citations}))
+    return [citation for citation in answer.citations if citation.n in cited]
+
+
+def ask(engine: Engine, question: str, top_k: int) -> Turn | None:
+    """The turn for ``question``, or ``None`` for an empty question (nothing to answer, nothing to say)."""
+    try:
+        return Turn(question, answer=engine.ask(question, top_k=top_k))
+    except QuestionError as error:
+        if error.code == "empty_question":
+            return None
+        return Turn(question, problem=error.message)
+
+
+def progress_bar(label: str) -> tuple[Progress, Callable[[], None]]:
+    """A progress callback that draws into a fresh bar, and the function that removes the bar."""
+    slot = st.empty()
+
+    def report(done: int, total: int) -> None:
+        slot.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
+
+    return report, slot.empty
+
+
+def open_engine(holder: EngineHolder) -> Engine:
+    """The shared engine, showing a loading state (and index-building progress) the first time."""
+    if holder.engine is not None:
+        return holder.engine
+    with st.spinner("Loading the model and the articles… · جارٍ تحميل النموذج والمقالات…", show_time=True):
+        report, remove_bar = progress_bar("Indexing passages · فهرسة المقاطع")
+        engine = holder.get(report)
+        remove_bar()
+    return engine
+
+
+def stop_with_error(title: str, error: Exception) -> NoReturn:
+    st.error(title)
+    st.code(str(error), language=None, wrap_lines=True)
+    st.stop()
+
+
+def render_source(citation: Citation) -> None:
+    with st.container(border=True):
+        st.html(source_html(citation))
+        with st.expander(f"Passage [{citation.n}] · المقطع"):
+            st.html(passage_html(citation))
+
+
+def render_answer(answer: Answer) -> None:
+    if answer.abstained:
+        st.html(text_html(answer.answer, "qa-notice qa-abstained"))
+        return
+    st.html(answer_html(answer))
+    sources = cited_sources(answer)
+    if sources:
+        st.html('<div class="qa-sources-heading">Sources · المصادر</div>')
+    for citation in sources:
+        render_source(citation)
+
+
+def render_turn(turn: Turn) -> None:
+    with st.chat_message("user"):
+        st.html(text_html(turn.question, "qa-question"))
+    with st.chat_message("assistant"):
+        if turn.answer is not None:
+            render_answer(turn.answer)
+        else:
+            st.html(text_html(turn.problem or "", "qa-notice qa-problem"))
+
+
+def choose_example(question: str) -> None:
+    st.session_state[PENDING_QUESTION] = question
+
+
+def clear_history() -> None:
+    st.session_state[HISTORY] = []
+
+
+def request_rebuild() -> None:
+    st.session_state[REBUILD_REQUESTED] = True
+
+
+def render_examples(container: st.delta_generator.DeltaGenerator, key_prefix: str) -> None:
+    for position, question in enumerate(EXAMPLE_QUESTIONS):
+        container.button(
+            question,
+            key=f"{key_prefix}_{position}",
+            on_click=choose_example,
+            args=(question,),
+            width="stretch",
+        )
+
+
+def stats_html(engine: Engine) -> str:
+    rows = (
+        ("Articles · المقالات", str(len(engine.store.articles))),
+        ("Passages · المقاطع", str(len(engine.store.chunks))),
+        ("Index · الفهرس", INDEX_ACTIONS.get(engine.opened.action, escaped(engine.opened.action))),
+    )
+    cells = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
+    model = f'<tr><td colspan="2">Model · النموذج<br><code>{escaped(engine.settings.model)}</code></td></tr>'
+    return f'<table class="qa-stats">{cells}{model}</table>'
+
+
+def article_html(title: str, outlet: str | None, doc_id: str) -> str:
+    return (
+        '<div class="qa-article">'
+        f'<div class="qa-article-title" dir="auto">{escaped(title)}</div>'
+        f"{meta_html(outlet, doc_id)}"
+        "</div>"
+    )
+
+
+def render_index(engine: Engine) -> None:
+    st.subheader("Index · الفهرس")
+    st.html(stats_html(engine))
+    if engine.opened.reasons:
+        st.html(text_html("\n".join(engine.opened.reasons), "qa-meta"))
+    articles = engine.store.articles
+    with st.expander(f"Articles · المقالات ({len(articles)})", expanded=len(articles) <= 10):
+        st.html("".join(article_html(a.title, a.source, doc_id) for doc_id, a in articles.items()))
+    skipped = engine.loaded.skipped
+    if skipped:
+        st.warning(f"{len(skipped)} unreadable file(s) skipped · ملفات لم تُقرأ")
+        st.html(text_html("\n".join(f"{s.path.name}: {s.reason}" for s in skipped), "qa-meta"))
+
+
+def render_sidebar(engine: Engine) -> int:
+    """Draw the sidebar; return the number of passages to retrieve."""
+    with st.sidebar:
+        render_index(engine)
+        top_k = st.slider(
+            "Passages to retrieve · عدد المقاطع",
+            min_value=1,
+            max_value=max(MAX_TOP_K, engine.settings.top_k),
+            value=engine.settings.top_k,
+            key=TOP_K,
+        )
+        st.button("Rebuild index · إعادة بناء الفهرس", on_click=request_rebuild, width="stretch")
+        notice = st.session_state.pop(NOTICE, None)
+        if notice:
+            st.success(notice)
+        st.divider()
+        st.button(
+            "Clear conversation · مسح المحادثة",
+            on_click=clear_history,
+            key="clear",
+            width="stretch",
+        )
+        st.subheader("Examples · أمثلة")
+        render_examples(st.container(), "sidebar_example")
+    return top_k
+
+
+def rebuild_index(holder: EngineHolder) -> Engine | None:
+    """Rebuild the shared index with progress in the sidebar; ``None`` (and an error shown) if it failed."""
+    with st.sidebar:
+        report, remove_bar = progress_bar("Rebuilding the index · إعادة بناء الفهرس")
+        try:
+            engine = holder.rebuild(report)
+        except (ArticlesError, ModelLoadError) as error:
+            st.error("The index could not be rebuilt · تعذرت إعادة بناء الفهرس")
+            st.code(str(error), language=None, wrap_lines=True)
+            return None
+        finally:
+            remove_bar()
+    st.session_state[NOTICE] = f"Index rebuilt: {len(engine.store.chunks)} passages · أعيد بناء الفهرس"
+    return engine
+
+
+def main() -> None:
+    st.set_page_config(page_title=PAGE_TITLE, page_icon="📰", layout="centered")
+    st.html(STYLE)
+    st.html(HEADER)
+    st.session_state.setdefault(HISTORY, [])
+    try:
+        holder = engine_holder(Settings.from_env())
+        engine = open_engine(holder)
+    except ValueError as error:
+        stop_with_error("A RAG_ setting is invalid · قيمة إعداد غير صالحة", error)
+    except ArticlesError as error:
+        stop_with_error("The articles could not be loaded · تعذر تحميل المقالات", error)
+    except ModelLoadError as error:
+        stop_with_error("The model could not be loaded · تعذر تحميل النموذج", error)
+    if st.session_state.pop(REBUILD_REQUESTED, False):
+        engine = rebuild_index(holder) or engine
+    top_k = render_sidebar(engine)
+    example = st.session_state.pop(PENDING_QUESTION, None)
+    question = st.chat_input("Ask about the articles… · اسأل عن المقالات…") or example
+    if question is not None:
+        turn = ask(engine, question, top_k)
+        if turn is not None:
+            st.session_state[HISTORY].append(turn)
+    history: list[Turn] = st.session_state[HISTORY]
+    if not history:
+        st.caption("Try an example · جرّب مثالاً")
+        render_examples(st.container(), "example")
+    for turn in history:
+        render_turn(turn)
+
+
+if __name__ == "__main__":
+    main()
