@@ -1,0 +1,1 @@
+"""Offline question answering with citations over Arabic news articles."""

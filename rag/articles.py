@@ -55,7 +55,7 @@ _PHOTO_CREDIT = re.compile(
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
 _MAX_TITLE_CHARS = 150
-_MAX_CAPTION_CHARS = 220
+_MAX_BOILERPLATE_CHARS = 220
 
 
 @dataclass(frozen=True)
@@ -160,12 +160,14 @@ def _last_text_line(kept: list[str]) -> str:
 
 
 def _is_boilerplate(line: str, arabic_article: bool) -> bool:
+    """Boilerplate lines are short; a paragraph of article text is never dropped whole."""
+    if len(line) > _MAX_BOILERPLATE_CHARS:
+        return False
     if arabic_article and not _ARABIC.search(line):
         return True  # Latin-script photo caption or credit in an Arabic article
-    if len(line) <= _MAX_CAPTION_CHARS and _PHOTO_CREDIT.search(line):
-        return True
     return bool(
-        _READ_ALSO.search(line)
+        _PHOTO_CREDIT.search(line)
+        or _READ_ALSO.search(line)
         or _READING_TIME.search(line)
         or _SUBSCRIBE.search(line)
         or _COPYRIGHT.search(line)
@@ -177,6 +179,7 @@ def _is_boilerplate(line: str, arabic_article: bool) -> bool:
 
 def find_source(lines: list[str]) -> str | None:
     """The outlet the article names: copyright holder, then "المصدر:", then dateline or credit."""
+    lines = [line for line in lines if len(line) <= _MAX_BOILERPLATE_CHARS]
     for line in lines:
         if _COPYRIGHT.search(line):
             match = _COPYRIGHT_OUTLET.search(line)

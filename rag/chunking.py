@@ -65,5 +65,24 @@ class Sentence:
     end: int
 
 
+#: A line this short that does not end a sentence is a headline or subheading, not a statement.
+HEADING_MAX_WORDS = 15
+_SENTENCE_FINAL = (".", "؟", "?", "!", "…", ":", "»", '"', "”")
+
+
 def split_article_sentences(articles: Iterable[Article]) -> list[Sentence]:
-    return [Sentence(a.doc_id, start, end) for a in articles for start, end in split_sentences(a.text)]
+    """The sentences of each article that can answer a question: headings are left out."""
+    return [
+        Sentence(a.doc_id, start, end)
+        for a in articles
+        for start, end in split_sentences(a.text)
+        if not is_heading(a.text, start, end)
+    ]
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """A whole line of a few words with no sentence-final punctuation."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    return len(line.split()) <= HEADING_MAX_WORDS and not line.endswith(_SENTENCE_FINAL)

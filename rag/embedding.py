@@ -62,6 +62,10 @@ def load_embedder(settings: Settings) -> Embedder:
     torch.set_num_threads(max(1, settings.torch_threads))
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
 
         if settings.model == BUNDLED_MODEL:
             path = ensure_bundled_model(settings.cache_dir)

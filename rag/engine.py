@@ -74,6 +74,7 @@ class Engine:
             store,
             retriever.corpus_language,
             settings.abstain_threshold,
+            settings.abstain_threshold_cross,
             settings.max_sentences,
             settings.max_citations,
             settings.sentence_keep_ratio,

@@ -74,7 +74,7 @@ class Retriever:
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if query_vector is not None:
             missing = [p for p in ranked if p not in dense]
-            dense.update(self._dense_scores(query_vector, missing))
+            dense.update(self.store.chunk_scores(query_vector, missing))
         return [
             Hit(
                 self.store.chunks[p],
@@ -85,12 +85,6 @@ class Retriever:
             )
             for p in ranked
         ]
-
-    def _dense_scores(self, query_vector: np.ndarray, positions: list[int]) -> dict[int, float]:
-        if not positions:
-            return {}
-        vectors = np.vstack([self.store.index.reconstruct(p) for p in positions])
-        return {p: float(s) for p, s in zip(positions, vectors @ query_vector, strict=False)}
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:

@@ -36,7 +36,7 @@ from rag.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -114,6 +114,13 @@ class VectorStore:
         """Scores and chunk positions of the ``k`` nearest passages for each query vector."""
         k = min(k, len(self.chunks))
         return self.index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+
+    def chunk_scores(self, query_vector: np.ndarray, positions: list[int]) -> dict[int, float]:
+        """Cosine of ``query_vector`` to the passages at ``positions`` (vectors read from the index)."""
+        if not positions:
+            return {}
+        vectors = np.vstack([self.index.reconstruct(p) for p in positions])
+        return {p: float(s) for p, s in zip(positions, vectors @ query_vector, strict=True)}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,128 @@
+"""Command line: ``python -m rag index | ask | eval``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.answering import Answer
+from rag.articles import ArticlesError
+from rag.config import Settings
+from rag.embedding import ModelLoadError
+from rag.engine import Engine
+from rag.evaluation import EvalReport, QuestionFileError, load_cases, run_eval
+from rag.validation import QuestionError
+
+EXIT_FAILED_QUESTIONS = 1
+EXIT_BAD_INPUT = 2
+EXIT_NO_ARTICLES = 3
+EXIT_MODEL = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--docs", type=Path, help="folder of UTF-8 .txt articles (default: seeds/)")
+    common.add_argument("--store", type=Path, help="index folder (default: vectorstore/)")
+    common.add_argument("--model", help="sentence-transformers model name or path (default: bundled e5-small)")
+    common.add_argument("--top-k", type=int, help="passages to retrieve")
+
+    parser = argparse.ArgumentParser(prog="python -m rag", description="Question answering over Arabic news.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    index = commands.add_parser("index", parents=[common], help="build the index, or reuse it if up to date")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+    ask = commands.add_parser("ask", parents=[common], help="answer one question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate = commands.add_parser("eval", parents=[common], help="run a question file and judge the answers")
+    evaluate.add_argument("questions", type=Path, help="JSON-lines question file")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = Settings.from_env().with_changes(
+            docs_dir=args.docs, store_dir=args.store, model=args.model, top_k=args.top_k
+        )
+        if args.command == "eval":
+            cases = load_cases(args.questions)
+        engine = Engine.open(settings, progress=_progress_bar(), force_rebuild=getattr(args, "rebuild", False))
+        if args.command == "index":
+            return _report_index(engine)
+        if args.command == "ask":
+            answer = engine.ask(args.question)
+            print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else format_answer(answer))
+            return 0
+        report = run_eval(engine, cases)
+        print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
+        return EXIT_FAILED_QUESTIONS if report.failed else 0
+    except QuestionError as error:
+        return _fail(error.message, EXIT_BAD_INPUT)
+    except (QuestionFileError, ValueError) as error:
+        return _fail(str(error), EXIT_BAD_INPUT)
+    except ArticlesError as error:
+        return _fail(str(error), EXIT_NO_ARTICLES)
+    except ModelLoadError as error:
+        return _fail(str(error), EXIT_MODEL)
+
+
+def _fail(text: str, code: int) -> int:
+    print(f"error: {text}", file=sys.stderr)
+    return code
+
+
+def _progress_bar():
+    """An index-building progress callback drawing a tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc="Embedding passages and sentences", unit="text", file=sys.stderr)
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar.pop("bar").close()
+
+    return update
+
+
+def _report_index(engine: Engine) -> int:
+    manifest = engine.store.manifest
+    if engine.opened.action == "reused":
+        what = "Index is up to date (reused)"
+    else:
+        why = f" ({'; '.join(engine.opened.reasons)})" if engine.opened.reasons else ""
+        what = f"Index {engine.opened.action}{why} in {manifest.build_seconds:.1f} s"
+    print(
+        f"{what}: {len(manifest.articles)} articles, {manifest.chunk_count} passages, "
+        f"{len(engine.store.sentences)} sentences, model {manifest.model_id} -> {engine.store.path}"
+    )
+    for skipped in engine.loaded.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return 0
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:" if answer.language == "en" else "المصادر:"]
+    for citation in answer.citations:
+        outlet = f" — {citation.source}" if citation.source else ""
+        lines.append(f"[{citation.n}] {citation.title}{outlet} ({citation.doc_id}, {citation.chunk_id})")
+        lines += [f"    {line}" for line in citation.text.splitlines() if line.strip()]
+    return "\n".join(lines)
+
+
+def format_report(report: EvalReport) -> str:
+    rows = [f"{'id':<8} {'result':<6} reason"]
+    for result in report.results:
+        rows.append(f"{result.case.id:<8} {'PASS' if result.passed else 'FAIL':<6} {result.reason}")
+    rows.append(f"{report.passed} passed, {report.failed} failed")
+    return "\n".join(rows)
