@@ -372,7 +372,7 @@ def render_sidebar(engine: Engine) -> int:
             value=engine.settings.top_k,
             key=TOP_K,
         )
-        st.button("Rebuild index · إعادة بناء الفهرس", on_click=request_rebuild, width="stretch")
+        st.button("Rebuild index · إعادة بناء الفهرس", key="rebuild", on_click=request_rebuild, width="stretch")
         notice = st.session_state.pop(NOTICE, None)
         if notice:
             st.success(notice)

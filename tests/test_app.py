@@ -1,0 +1,289 @@
+"""The chat page, driven through Streamlit's AppTest with the real engine.
+
+The engine is opened once for the module (model load and index build over a temporary store): every
+test starts a fresh session of the page, and ``st.cache_resource`` hands it the same engine.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
+
+from rag.answering import Answer, Citation
+from rag.config import PROJECT_ROOT, Settings
+from rag.engine import Engine
+from rag.messages import message
+
+APP = PROJECT_ROOT / "app.py"
+#: The first run loads the model and builds the index; later runs take well under a second.
+RUN_TIMEOUT = 180
+ARABIC_QUESTION = "متى ستعقد المحادثات في جنيف؟"
+ENGLISH_QUESTION = "When will the US-Russia talks in Geneva take place?"
+UNANSWERABLE_ENGLISH = "What is the capital of Australia?"
+UNANSWERABLE_ARABIC = "ما نتيجة مباراة كرة القدم أمس؟"
+#: An article whose title, text and links carry markup that must be shown as text, never run or rendered.
+MARKUP_ARTICLE_ID = "900_markup_test"
+MARKUP_ARTICLE = """مهرجان الزهور <script>window.__pwned=1</script> في الحديقة المركزية
+
+أعلنت بلدية المدينة أن مهرجان الزهور السنوي سيقام في الحديقة المركزية يوم الجمعة المقبل \
+<img src=x onerror="window.__pwned=1"> بمشاركة خمسين عارضاً من المزارعين.
+
+وقال رئيس البلدية إن التذاكر متاحة عبر [الموقع الرسمي](javascript:window.__pwned=1) وإن الدخول مجاني \
+للأطفال ![صورة](x.png) دون سن العاشرة.
+"""
+MARKUP_QUESTION_SCRIPT = "متى سيقام مهرجان الزهور؟"
+MARKUP_QUESTION_LINK = "هل الدخول مجاني للأطفال في مهرجان الزهور؟"
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def make_docs_dir(folder: Path) -> Path:
+    """The seed articles plus the markup article, in ``folder``."""
+    folder.mkdir(parents=True)
+    for article in (PROJECT_ROOT / "seeds").glob("*.txt"):
+        shutil.copy(article, folder / article.name)
+    (folder / f"{MARKUP_ARTICLE_ID}.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppTest]:
+    """The page's first run, which opens the engine over a fresh store; the environment stays set for the module."""
+    root = tmp_path_factory.mktemp("app")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAG_STORE_DIR", str(root / "store"))
+        patch.setenv("RAG_DOCS_DIR", str(make_docs_dir(root / "docs")))
+        yield AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+
+
+@pytest.fixture
+def page(first_run: AppTest) -> AppTest:
+    """A new session of the page (the engine is already open)."""
+    return AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+
+
+def ask(page: AppTest, question: str) -> AppTest:
+    return page.chat_input[0].set_value(question).run()
+
+
+def html_of(block: Block) -> list[str]:
+    return [element.value for element in block.get("html")]
+
+
+def last_exchange(page: AppTest) -> tuple[Block, Block]:
+    user, assistant = page.chat_message[-2:]
+    assert (user.name, assistant.name) == ("user", "assistant")
+    return user, assistant
+
+
+def last_answer(page: AppTest) -> Answer:
+    answer = page.session_state["history"][-1].answer
+    assert answer is not None
+    return answer
+
+
+def sources_of(assistant: Block) -> list[str]:
+    return [body for body in html_of(assistant) if 'class="qa-source"' in body]
+
+
+def marked_text(citation: Citation) -> list[str]:
+    """The escaped highlighted pieces the passage must show for ``citation``, one per line."""
+    pieces = []
+    for start, end in citation.highlights:
+        quoted = citation.text[max(0, start - citation.start) : end - citation.start]
+        pieces += [f"<mark>{html.escape(line)}</mark>" for line in quoted.split("\n") if line]
+    return pieces
+
+
+def assert_no_live_markup(bodies: list[str]) -> None:
+    for body in bodies:
+        assert "<script" not in body
+        assert "<img" not in body
+        assert "<a " not in body
+
+
+def assert_answered_with_sources(page: AppTest, question: str, language: str) -> Answer:
+    assert not page.exception
+    user, assistant = last_exchange(page)
+    assert f'<p dir="auto">{html.escape(question)}</p>' in html_of(user)[0]
+    answer = last_answer(page)
+    assert answer.question == question
+    assert answer.language == language
+    assert not answer.abstained
+    cited = sorted({int(n) for n in _MARKER.findall(answer.answer)})
+    assert cited, "the answer carries citation markers"
+    assert sorted(c.n for c in answer.citations) == cited, "the engine cites exactly what the answer marks"
+    answer_body = html_of(assistant)[0]
+    assert 'class="qa-text qa-answer"' in answer_body
+    for n in cited:
+        assert f'<span class="qa-marker">[{n}]</span>' in answer_body
+    assert any("Sources · المصادر" in body for body in html_of(assistant))
+    sources = sources_of(assistant)
+    assert len(sources) == len(cited), "one source entry per cited marker, and no other"
+    for source, citation in zip(sources, answer.citations, strict=True):
+        assert f'<span class="qa-source-number">{citation.n}</span>' in source
+        assert html.escape(citation.title) in source
+        assert html.escape(citation.doc_id) in source
+        if citation.source:
+            assert f"<bdi>{html.escape(citation.source)}</bdi>" in source
+    assert [e.label for e in assistant.expander] == [f"Passage [{c.n}] · المقطع" for c in answer.citations]
+    for expander, citation in zip(assistant.expander, answer.citations, strict=True):
+        passage = html_of(expander)[0]
+        for piece in marked_text(citation):
+            assert piece in passage
+    every_paragraph = [body for body in html_of(user) + html_of(assistant) if "<p" in body]
+    assert all(body.count("<p") == body.count('<p dir="auto">') for body in every_paragraph)
+    return answer
+
+
+def test_first_run_opens_the_engine_and_shows_what_is_indexed(first_run: AppTest) -> None:
+    assert not first_run.exception
+    assert not first_run.error
+    sidebar = "".join(html_of(first_run.sidebar))
+    assert "<td>Articles · المقالات</td><td>6</td>" in sidebar
+    assert "built now · بُني الآن" in sidebar, "a missing index is built on first start"
+    assert html.escape(Settings().model) in sidebar
+    assert "لتجنب الأزمة في أوكرانيا.. واشنطن تعلن استعدادها" in sidebar
+    assert first_run.sidebar.slider[0].value == Settings().top_k
+    assert len(first_run.chat_input) == 1
+    assert not first_run.chat_message
+
+
+def test_arabic_question_is_answered_with_its_cited_sources(page: AppTest) -> None:
+    ask(page, ARABIC_QUESTION)
+    assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
+
+
+def test_english_question_is_answered_with_its_cited_sources(page: AppTest) -> None:
+    ask(page, ENGLISH_QUESTION)
+    answer = assert_answered_with_sources(page, ENGLISH_QUESTION, "en")
+    assert answer.answer.startswith(message("answer_lead_quoted", "en"))
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [(UNANSWERABLE_ENGLISH, "en"), (UNANSWERABLE_ARABIC, "ar")],
+)
+def test_unanswerable_question_says_so_in_its_language_without_sources(
+    page: AppTest, question: str, language: str
+) -> None:
+    ask(page, question)
+    _, assistant = last_exchange(page)
+    assert last_answer(page).abstained
+    bodies = html_of(assistant)
+    assert len(bodies) == 1
+    assert "qa-abstained" in bodies[0]
+    assert html.escape(message("abstain", language)) in bodies[0]
+    assert not assistant.expander
+    assert not sources_of(assistant)
+
+
+def test_conversation_keeps_every_turn_until_cleared(page: AppTest) -> None:
+    ask(page, ARABIC_QUESTION)
+    ask(page, UNANSWERABLE_ENGLISH)
+    assert [m.name for m in page.chat_message] == ["user", "assistant"] * 2
+    assert [turn.question for turn in page.session_state["history"]] == [ARABIC_QUESTION, UNANSWERABLE_ENGLISH]
+    page.sidebar.button(key="clear").click().run()
+    assert not page.chat_message
+    assert page.session_state["history"] == []
+    assert page.button(key="example_0").label, "the example questions are offered again"
+
+
+def test_an_example_is_asked_with_one_click(page: AppTest) -> None:
+    example = page.button(key="example_1")
+    example.click().run()
+    assert_answered_with_sources(page, example.label, "ar")
+
+
+def test_top_k_slider_sets_the_passages_the_engine_retrieves(page: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked_top_k: list[int | None] = []
+    real_ask = Engine.ask
+
+    def recording_ask(engine: Engine, question: str, top_k: int | None = None) -> Answer:
+        asked_top_k.append(top_k)
+        return real_ask(engine, question, top_k)
+
+    monkeypatch.setattr(Engine, "ask", recording_ask)
+    page.sidebar.slider[0].set_value(2).run()
+    ask(page, ARABIC_QUESTION)
+    assert asked_top_k == [2]
+    assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
+
+
+def test_empty_question_is_ignored(page: AppTest) -> None:
+    ask(page, "   \n  ")
+    assert not page.exception
+    assert not page.chat_message
+    assert page.session_state["history"] == []
+
+
+def test_too_long_question_gets_a_clear_message_and_is_kept(page: AppTest) -> None:
+    limit = Settings().max_question_chars
+    question = "Why " + "x" * limit
+    ask(page, question)
+    user, assistant = last_exchange(page)
+    assert question in html_of(user)[0], "the question is shown in full, not lost"
+    problem = html_of(assistant)[0]
+    assert "qa-problem" in problem
+    assert html.escape(message("question_too_long", "en", length=len(question), limit=limit)) in problem
+    assert not assistant.expander
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "<script>window.__pwned=1</script> When are the talks?",
+        '<img src=x onerror="window.__pwned=1"> متى المحادثات؟',
+        "[click here](http://evil.example) When are the talks?",
+        "![pic](http://evil.example/p.png) When are the talks?",
+    ],
+)
+def test_question_with_markup_is_shown_as_plain_text(page: AppTest, question: str) -> None:
+    ask(page, question)
+    user, assistant = last_exchange(page)
+    shown = html_of(user)
+    assert shown == [f'<div class="qa-text qa-question"><p dir="auto">{html.escape(question)}</p></div>']
+    assert not user.markdown, "user text is never handed to Markdown"
+    assert_no_live_markup(shown)
+    assert "qa-problem" in html_of(assistant)[0]
+    assert page.session_state["history"][-1].problem
+
+
+@pytest.mark.parametrize(
+    ("question", "escaped_markup"),
+    [
+        (MARKUP_QUESTION_SCRIPT, html.escape('<img src=x onerror="window.__pwned=1">')),
+        (MARKUP_QUESTION_LINK, "[الموقع الرسمي](javascript:window.__pwned=1)"),
+    ],
+)
+def test_article_markup_is_shown_as_plain_text(page: AppTest, question: str, escaped_markup: str) -> None:
+    ask(page, question)
+    _, assistant = last_exchange(page)
+    answer = last_answer(page)
+    assert MARKUP_ARTICLE_ID in {c.doc_id for c in answer.citations}
+    bodies = html_of(assistant)
+    assert escaped_markup in "".join(bodies)
+    assert "مهرجان الزهور &lt;script&gt;window.__pwned=1&lt;/script&gt;" in "".join(bodies)
+    assert_no_live_markup(bodies)
+    assert not assistant.markdown
+    assert_no_live_markup(html_of(page.sidebar))
+
+
+def test_rebuild_button_rebuilds_the_index(page: AppTest) -> None:
+    page.sidebar.button(key="rebuild").click().run()
+    assert not page.exception
+    sidebar = "".join(html_of(page.sidebar))
+    assert "rebuilt · أعيد بناؤه" in sidebar
+    passages = re.search(r"<td>Passages · المقاطع</td><td>(\d+)</td>", sidebar)
+    assert passages
+    assert [s.value for s in page.sidebar.success] == [
+        f"Index rebuilt: {passages.group(1)} passages · أعيد بناء الفهرس"
+    ]
+    ask(page, ARABIC_QUESTION)
+    assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
