@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.config import Settings
+from rag.embedding import ModelLoadError, load_embedder, model_fingerprint
+from rag.engine import Engine
+
+
+def test_bundled_model_has_prompts_and_a_fingerprint(engine: Engine):
+    embedder = engine.embedder
+    assert embedder.dimension == 384
+    assert set(embedder.model.prompts) >= {"query", "passage"}
+    assert len(embedder.fingerprint) == 64
+    vectors = embedder.embed_queries(["سؤال", "question"])
+    assert vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_query_and_passage_prompts_differ(engine: Engine):
+    query = engine.embedder.embed_queries(["جنيف"])[0]
+    passage = engine.embedder.embed_passages(["جنيف"])[0]
+    assert float(query @ passage) < 0.999
+
+
+def test_a_model_that_will_not_load_is_reported(tmp_path: Path):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="broken-model"):
+        load_embedder(Settings().with_changes(model=str(broken)))
+
+
+def test_fingerprint_changes_when_model_files_change(tmp_path: Path):
+    (tmp_path / "weights.bin").write_bytes(b"a")
+    before = model_fingerprint(str(tmp_path))
+    (tmp_path / "weights.bin").write_bytes(b"ab")
+    assert model_fingerprint(str(tmp_path)) != before

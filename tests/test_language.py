@@ -1,0 +1,32 @@
+from rag.language import detect_language, normalize, split_sentences, words
+
+
+def test_normalize_follows_the_pass_rule():
+    assert normalize("أَحْمَـــد") == "احمد"
+    assert normalize("إلى آخر مستشفى") == "الي اخر مستشفي"
+    assert normalize("مدرسة مؤتمر رئيس") == "مدرسه موتمر رييس"
+    assert normalize("  Hello\n  WORLD ") == "hello world"
+    assert normalize("عام ٢٠١٥") == "عام 2015"
+
+
+def test_detect_language():
+    assert detect_language("متى ستعقد المحادثات في جنيف؟") == "ar"
+    assert detect_language("What did Washington offer on missiles?") == "en"
+    assert detect_language("What does «خطا أحمر» mean?") == "en"
+    assert detect_language("ماذا قال Biden عن الصواريخ؟") == "ar"
+
+
+def test_split_sentences_returns_exact_spans():
+    text = "قال المسؤول إن المحادثات ستعقد. وأضاف: هل ستنجح؟ لا أحد يعرف!\nسطر جديد بلا نقطة"
+    spans = split_sentences(text)
+    pieces = [text[a:b] for a, b in spans]
+    assert pieces == ["قال المسؤول إن المحادثات ستعقد.", "وأضاف: هل ستنجح؟", "لا أحد يعرف!", "سطر جديد بلا نقطة"]
+
+
+def test_split_sentences_keeps_decimals_together():
+    text = "The rate rose to 2.5 percent. Then it fell."
+    assert [text[a:b] for a, b in split_sentences(text)] == ["The rate rose to 2.5 percent.", "Then it fell."]
+
+
+def test_words_are_normalized():
+    assert words("الأمريكية، والروسية") == ["الامريكيه", "والروسيه"]

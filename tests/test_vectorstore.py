@@ -1,0 +1,104 @@
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+import rag.vectorstore as vectorstore
+from rag.articles import load_articles
+from rag.config import Settings
+from rag.engine import Engine
+from rag.vectorstore import CURRENT, IndexCorruptError, load_store, open_store
+
+ARTICLES = {
+    "geneva": "محادثات جنيف\n\nقال متحدث إن المحادثات الأمريكية الروسية ستعقد في العاشر من يناير في جنيف.",
+    "sanctions": "عقوبات\n\nقد تستهدف العقوبات قطاعات الدفاع والطيران المدني في روسيا، وفق مصدر مطلع.",
+}
+
+
+@pytest.fixture()
+def small(tmp_path: Path, engine: Engine):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in ARTICLES.items():
+        (docs / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
+
+    def open_(**changes):
+        current = settings.with_changes(**changes)
+        return open_store(load_articles(docs).articles, engine.embedder, current)
+
+    return docs, settings, open_
+
+
+def test_first_open_builds_and_second_reuses(small):
+    _, settings, open_ = small
+    first = open_()
+    assert first.action == "built" and first.reasons == []
+    manifest = first.store.manifest
+    assert set(manifest.articles) == {"geneva", "sanctions"}
+    assert manifest.chunk_count == len(first.store.chunks) == first.store.index.ntotal
+    assert manifest.model_id == settings.model and manifest.dimension == 384
+    assert set(manifest.files) == set(vectorstore.DATA_FILES)
+    second = open_()
+    assert second.action == "reused"
+    assert second.store.path == first.store.path
+
+
+def test_edited_article_or_settings_make_the_index_stale(small):
+    docs, _, open_ = small
+    open_()
+    (docs / "geneva.txt").write_text(ARTICLES["geneva"] + "\nسطر جديد.", encoding="utf-8")
+    rebuilt = open_()
+    assert rebuilt.action == "rebuilt"
+    assert rebuilt.reasons == ["articles changed (added 0, removed 0, edited 1)"]
+    assert "سطر جديد" in rebuilt.store.articles["geneva"].text
+    assert open_(chunk_size=300).reasons == ["chunking settings changed"]
+
+
+def test_corrupted_index_is_detected_and_rebuilt(small):
+    _, settings, open_ = small
+    built = open_()
+    (built.store.path / vectorstore.VECTORS).write_bytes(b"garbage")
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        load_store(settings.store_dir)
+    reopened = open_()
+    assert reopened.action == "rebuilt"
+    assert reopened.reasons[0].startswith("index corrupted")
+    assert load_store(settings.store_dir).index.ntotal == built.store.index.ntotal
+
+
+def test_half_written_build_is_reported_as_corrupt(small):
+    _, settings, open_ = small
+    built = open_()
+    (built.store.path / vectorstore.MANIFEST).unlink()
+    with pytest.raises(IndexCorruptError, match="manifest"):
+        load_store(settings.store_dir)
+
+
+def test_crash_mid_build_leaves_previous_index_usable(small, monkeypatch: pytest.MonkeyPatch):
+    docs, settings, open_ = small
+    before = open_()
+    (docs / "geneva.txt").write_text("نص جديد تماماً عن جنيف.", encoding="utf-8")
+
+    def crash(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(vectorstore.np, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        open_()
+    survivor = load_store(settings.store_dir)
+    assert survivor.path == before.store.path
+    assert survivor.articles["geneva"].text == before.store.articles["geneva"].text
+    assert (settings.store_dir / CURRENT).read_text() == before.store.path.name
+
+
+def test_large_corpora_switch_to_hnsw(small):
+    _, _, open_ = small
+    opened = open_(hnsw_threshold=1)
+    assert opened.store.manifest.index_kind == "hnsw"
+    assert isinstance(opened.store.index, faiss.IndexHNSWFlat)
+    query = opened.store.index.reconstruct(0)
+    scores, positions = opened.store.search(query[None, :], 1)
+    assert positions[0][0] == 0 and np.isclose(scores[0][0], 1.0, atol=1e-4)
+    assert open_().reasons == ["index kind changed"]
