@@ -54,12 +54,13 @@ def evaluate_answers(engine: Engine, questions: list[Question]) -> dict:
     """Share of ``ask`` answers, and of their cited passages, that contain the Arabic gold answer."""
     results: dict[str, dict] = {}
     for language in LANGUAGES:
-        answer_hits = cited_hits = abstained = gold_cited = 0
+        answer_hits = cited_hits = abstained = gold_cited = answered_hits = 0
         started = time.perf_counter()
         for question in questions:
             answer = engine.ask(question.text(language))
             abstained += answer.abstained
             answer_hits += contains_gold(answer.answer, question)
+            answered_hits += not answer.abstained and contains_gold(answer.answer, question)
             cited_hits += any(contains_gold(c.text, question) for c in answer.citations)
             gold_cited += any(c.doc_id == question.doc_id for c in answer.citations)
         n = len(questions)
@@ -68,6 +69,7 @@ def evaluate_answers(engine: Engine, questions: list[Question]) -> dict:
             "citations_contain_gold": round(cited_hits / n, 4),
             "gold_paragraph_cited": round(gold_cited / n, 4),
             "abstained": round(abstained / n, 4),
+            "answer_contains_gold_when_answered": round(answered_hits / max(1, n - abstained), 4),
             "n": n,
             "mean_ask_ms": round((time.perf_counter() - started) / n * 1000, 2),
         }
@@ -136,35 +138,43 @@ def evaluate_abstention(data: XQuAD, vectors: QueryVectors, embedder: object) ->
         }
         results[fold] = fold_result
         log(f"abstention {fold}: pooled {fold_result['pooled']}")
-    recommended = results["tune_on_tuning_half"]["pooled"]["tuned"]["threshold"]
-    results["recommended_threshold"] = recommended
-    results["end_to_end_at_recommended"] = ask_held_out(data, embedder, indexed, report, recommended)
+    tuned = results["tune_on_tuning_half"]
+    single = tuned["pooled"]["tuned"]["threshold"]
+    per_language = {lang: tuned[lang]["tuned"]["threshold"] for lang in LANGUAGES}
+    results["recommended_thresholds"] = {"single": single, **per_language}
+    results["end_to_end_held_out"] = {
+        "single": ask_held_out(data, embedder, indexed, report, dict.fromkeys(LANGUAGES, single)),
+        "per_language": ask_held_out(data, embedder, indexed, report, per_language),
+    }
     return results
 
 
-def ask_held_out(data: XQuAD, embedder: object, indexed: set[int], held_out: set[int], threshold: float) -> dict:
-    """``ask`` every held-out question through an engine with ``threshold``; count abstentions."""
-    tuned = open_engine(
-        [p for p in data.paragraphs if p.article in indexed], "xquad_half", embedder, abstain_threshold=threshold
-    )
+def ask_held_out(
+    data: XQuAD, embedder: object, indexed: set[int], held_out: set[int], thresholds: dict[str, float]
+) -> dict:
+    """``ask`` every held-out question through an engine set to its language's threshold."""
+    paragraphs = [p for p in data.paragraphs if p.article in indexed]
     results = {}
     for language in LANGUAGES:
+        engine = open_engine(paragraphs, "xquad_half", embedder, abstain_threshold=thresholds[language])
         counts = {"answerable": 0, "unanswerable": 0, "abstain_answerable": 0, "abstain_unanswerable": 0}
         cited_gold = 0
         for question in (q for q in data.questions if q.article in held_out):
             kind = "answerable" if question.article in indexed else "unanswerable"
-            answer = tuned.ask(question.text(language))
+            answer = engine.ask(question.text(language))
             counts[kind] += 1
             counts[f"abstain_{kind}"] += answer.abstained
             if kind == "answerable":
                 cited_gold += any(contains_gold(c.text, question) for c in answer.citations)
         results[language] = {
+            "threshold": thresholds[language],
             "abstain_unanswerable": round(counts["abstain_unanswerable"] / counts["unanswerable"], 4),
             "abstain_answerable": round(counts["abstain_answerable"] / counts["answerable"], 4),
             "answerable_citations_contain_gold": round(cited_gold / counts["answerable"], 4),
             "answerable": counts["answerable"],
             "unanswerable": counts["unanswerable"],
         }
+        log(f"end to end {language} at {thresholds[language]}: {results[language]}")
     return results
 
 

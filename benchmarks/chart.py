@@ -1,0 +1,119 @@
+"""One PNG with four panels drawn from the JSON results: retrieval, speed, abstention and scale.
+
+Run: ``.venv/bin/python -m benchmarks.chart`` (writes ``benchmarks/results/chart.png``).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+from benchmarks.common import RESULTS_DIR, log, read_result  # noqa: E402
+
+MODES = ("dense", "lexical", "hybrid")
+PAIRS = ("en->ar", "ar->ar")
+
+
+def retrieval_panel(axes: Axes, quality: dict) -> None:
+    width = 0.25
+    for i, mode in enumerate(MODES):
+        values = [quality["retrieval"][pair][mode]["recall@1"] for pair in PAIRS]
+        bars = axes.bar([x + (i - 1) * width for x in range(len(PAIRS))], values, width, label=mode)
+        axes.bar_label(bars, fmt="%.2f", fontsize=7)
+    axes.set_xticks(range(len(PAIRS)), ["English → Arabic", "Arabic → Arabic"])
+    axes.set_ylim(0, 1.1)
+    axes.set_ylabel("recall@1 of the gold paragraph")
+    axes.set_title("XQuAD retrieval (1190 questions each)")
+    axes.legend(fontsize=8, loc="upper left")
+
+
+def speed_panel(axes: Axes, speed: dict) -> None:
+    timings = speed["warm_queries"]["timings"]
+    names = ["floor", "ask", "peer"]
+    labels = ["query embedding\n(floor)", "our ask", "LangChain FAISS\nsearch (peer)"]
+    p50 = [timings[n]["p50_ms"] for n in names]
+    p95 = [timings[n]["p95_ms"] for n in names]
+    bars = axes.bar(range(3), p50, color=["#999999", "#1f77b4", "#ff7f0e"], label="p50")
+    axes.scatter(range(3), p95, marker="_", s=400, color="black", label="p95", zorder=3)
+    floor = timings["floor"]["p50_ms"]
+    axes.bar_label(bars, labels=[f"{v:.1f} ms\n{v / floor:.2f}×" for v in p50], fontsize=7)
+    axes.axhline(1.5 * floor, color="red", linestyle="--", linewidth=1, label="goal: 1.5× floor")
+    axes.set_xticks(range(3), labels, fontsize=8)
+    axes.set_ylabel("warm latency, ms")
+    axes.set_ylim(0, max(p95) * 1.3)
+    axes.set_title(f"Warm query latency ({speed['questions']} questions, 2 cores)")
+    axes.legend(fontsize=8, loc="upper left")
+
+
+def abstention_panel(axes: Axes, quality: dict) -> None:
+    fold = quality["abstention"]["tune_on_tuning_half"]
+    groups = [
+        ("shipped\nsingle", fold["held_out_at_shipped"]["en"], fold["held_out_at_shipped"]["ar"]),
+        ("tuned\nsingle", fold["held_out_by_language_at_pooled"]["en"], fold["held_out_by_language_at_pooled"]["ar"]),
+        ("tuned per\nlanguage", fold["en"]["held_out"], fold["ar"]["held_out"]),
+    ]
+    width = 0.2
+    for g, (_, en, ar) in enumerate(groups):
+        for j, (value, label, color) in enumerate(
+            [
+                (en["abstain_unanswerable"], "en: abstains, unanswerable", "#2ca02c"),
+                (en["abstain_answerable"], "en: abstains, answerable", "#d62728"),
+                (ar["abstain_unanswerable"], "ar: abstains, unanswerable", "#98df8a"),
+                (ar["abstain_answerable"], "ar: abstains, answerable", "#ff9896"),
+            ]
+        ):
+            axes.bar(g + (j - 1.5) * width, value, width, color=color, label=label if g == 0 else None)
+    axes.set_xticks(range(len(groups)), [g[0] for g in groups], fontsize=8)
+    axes.set_ylim(0, 1.15)
+    axes.set_ylabel("share of held-out questions")
+    axes.set_title("Abstention on held-out articles")
+    axes.legend(fontsize=7, loc="upper center", ncol=2)
+
+
+def scale_panel(axes: Axes, scale: dict) -> None:
+    points = scale["points"]
+    sizes = [p["size"] for p in points]
+    for kind, marker in (("flat", "o"), ("hnsw", "s"), ("ivf", "^")):
+        for threads, style in (("1_threads", "-"), ("2_threads", ":")):
+            values = [p[kind]["latency"][threads]["p50_ms"] for p in points]
+            label = f"{kind}, {threads.split('_')[0]} thread{'s' if threads[0] != '1' else ''}"
+            axes.plot(sizes, values, style, marker=marker, label=label)
+    for p in points:
+        axes.annotate(
+            f"HNSW recall@10 {p['hnsw']['recall@10']['near']:.2f}",
+            (p["size"], p["hnsw"]["latency"]["1_threads"]["p50_ms"]),
+            fontsize=6,
+            textcoords="offset points",
+            xytext=(-30, -12),
+        )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("chunks (random unit vectors, dim 384)")
+    axes.set_ylabel("single-query search p50, ms")
+    axes.set_title("Exact vs approximate FAISS search")
+    axes.legend(fontsize=6, ncol=2)
+
+
+def draw() -> None:
+    quality, speed, scale = read_result("quality"), read_result("speed"), read_result("scale")
+    figure, grid = plt.subplots(2, 2, figsize=(13, 9))
+    panels = [(retrieval_panel, quality), (speed_panel, speed), (abstention_panel, quality), (scale_panel, scale)]
+    for axes, (panel, result) in zip(grid.ravel(), panels, strict=True):
+        if result is None:
+            axes.set_axis_off()
+            axes.text(0.5, 0.5, "not measured yet", ha="center")
+            continue
+        panel(axes, result)
+    figure.suptitle("Arabic news QA benchmarks", fontsize=13)
+    figure.tight_layout()
+    path = RESULTS_DIR / "chart.png"
+    figure.savefig(path, dpi=110)
+    log(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    draw()
