@@ -164,9 +164,8 @@ class EngineHolder:
                 self.engine = Engine.open(self.settings, progress=progress)
             return self.engine
 
-    def rebuild(self, progress: Progress) -> Engine:
+    def rebuild(self, current: Engine, progress: Progress) -> Engine:
         with self._lock:
-            current = self.engine or Engine.open(self.settings)
             self.engine = current.rebuild(progress)
             return self.engine
 
@@ -212,20 +211,21 @@ def passage_html(citation: Citation) -> str:
 
 def source_html(citation: Citation) -> str:
     return (
-        '<div class="qa-source">'
+        '<div class="qa-source" dir="auto">'
         f'<span class="qa-source-number">{citation.n}</span>'
         '<div class="qa-source-body">'
-        f'<div class="qa-source-title" dir="auto">{escaped(citation.title)}</div>'
+        f'<div class="qa-source-title">{escaped(citation.title)}</div>'
         f"{meta_html(citation.source, citation.doc_id)}"
         "</div></div>"
     )
 
 
 def meta_html(outlet: str | None, doc_id: str) -> str:
-    """An article's outlet and id, each isolated so that neither reorders the other."""
+    """An article's outlet and id, each isolated so that neither reorders the other; they follow the
+    direction of the title above them."""
     outlet_html = f"<bdi>{escaped(outlet)}</bdi>" if outlet else "unknown"
     return (
-        '<div class="qa-meta" dir="ltr">'
+        '<div class="qa-meta">'
         f'<span class="qa-field"><span class="qa-label">Outlet</span> {outlet_html}</span>'
         f'<span class="qa-field"><span class="qa-label">ID</span> <code dir="ltr">{escaped(doc_id)}</code></span>'
         "</div>"
@@ -253,25 +253,42 @@ def progress_bar(label: str) -> tuple[Progress, Callable[[], None]]:
     slot = st.empty()
 
     def report(done: int, total: int) -> None:
-        slot.progress(done / total if total else 1.0, text=f"{label} {done}/{total}")
+        slot.progress(done / total if total else 1.0, text=f"{done}/{total} · {label}")
 
     return report, slot.empty
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        stop_with_error("A RAG_ setting is invalid · قيمة إعداد غير صالحة", error)
 
 
 def open_engine(holder: EngineHolder) -> Engine:
     """The shared engine, showing a loading state (and index-building progress) the first time."""
     if holder.engine is not None:
         return holder.engine
-    with st.spinner("Loading the model and the articles… · جارٍ تحميل النموذج والمقالات…", show_time=True):
-        report, remove_bar = progress_bar("Indexing passages · فهرسة المقاطع")
-        engine = holder.get(report)
-        remove_bar()
+    try:
+        with st.spinner("Loading the model and the articles… · جارٍ تحميل النموذج والمقالات", show_time=True):
+            report, remove_bar = progress_bar("Indexing passages · فهرسة المقاطع")
+            engine = holder.get(report)
+            remove_bar()
+    except ArticlesError as error:
+        stop_with_error("The articles could not be loaded · تعذر تحميل المقالات", error)
+    except ModelLoadError as error:
+        stop_with_error("The model could not be loaded · تعذر تحميل النموذج", error)
     return engine
 
 
-def stop_with_error(title: str, error: Exception) -> NoReturn:
+def show_error(title: str, error: Exception) -> None:
+    """A bilingual ``title`` and the error's own words as plain text (a path is never read as Markdown)."""
     st.error(title)
     st.code(str(error), language=None, wrap_lines=True)
+
+
+def stop_with_error(title: str, error: Exception) -> NoReturn:
+    show_error(title, error)
     st.stop()
 
 
@@ -340,8 +357,8 @@ def stats_html(engine: Engine) -> str:
 
 def article_html(title: str, outlet: str | None, doc_id: str) -> str:
     return (
-        '<div class="qa-article">'
-        f'<div class="qa-article-title" dir="auto">{escaped(title)}</div>'
+        '<div class="qa-article" dir="auto">'
+        f'<div class="qa-article-title">{escaped(title)}</div>'
         f"{meta_html(outlet, doc_id)}"
         "</div>"
     )
@@ -353,7 +370,7 @@ def render_index(engine: Engine) -> None:
     if engine.opened.reasons:
         st.html(text_html("\n".join(engine.opened.reasons), "qa-meta"))
     articles = engine.store.articles
-    with st.expander(f"Articles · المقالات ({len(articles)})", expanded=len(articles) <= 10):
+    with st.expander(f"Articles ({len(articles)}) · المقالات", expanded=len(articles) <= 10):
         st.html("".join(article_html(a.title, a.source, doc_id) for doc_id, a in articles.items()))
     skipped = engine.loaded.skipped
     if skipped:
@@ -388,15 +405,14 @@ def render_sidebar(engine: Engine) -> int:
     return top_k
 
 
-def rebuild_index(holder: EngineHolder) -> Engine | None:
+def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
     """Rebuild the shared index with progress in the sidebar; ``None`` (and an error shown) if it failed."""
     with st.sidebar:
         report, remove_bar = progress_bar("Rebuilding the index · إعادة بناء الفهرس")
         try:
-            engine = holder.rebuild(report)
+            engine = holder.rebuild(current, report)
         except (ArticlesError, ModelLoadError) as error:
-            st.error("The index could not be rebuilt · تعذرت إعادة بناء الفهرس")
-            st.code(str(error), language=None, wrap_lines=True)
+            show_error("The index could not be rebuilt · تعذرت إعادة بناء الفهرس", error)
             return None
         finally:
             remove_bar()
@@ -409,20 +425,13 @@ def main() -> None:
     st.html(STYLE)
     st.html(HEADER)
     st.session_state.setdefault(HISTORY, [])
-    try:
-        holder = engine_holder(Settings.from_env())
-        engine = open_engine(holder)
-    except ValueError as error:
-        stop_with_error("A RAG_ setting is invalid · قيمة إعداد غير صالحة", error)
-    except ArticlesError as error:
-        stop_with_error("The articles could not be loaded · تعذر تحميل المقالات", error)
-    except ModelLoadError as error:
-        stop_with_error("The model could not be loaded · تعذر تحميل النموذج", error)
+    holder = engine_holder(load_settings())
+    engine = open_engine(holder)
     if st.session_state.pop(REBUILD_REQUESTED, False):
-        engine = rebuild_index(holder) or engine
+        engine = rebuild_index(holder, engine) or engine
     top_k = render_sidebar(engine)
     example = st.session_state.pop(PENDING_QUESTION, None)
-    question = st.chat_input("Ask about the articles… · اسأل عن المقالات…") or example
+    question = st.chat_input("Ask about the articles… · اسأل عن المقالات") or example
     if question is not None:
         turn = ask(engine, question, top_k)
         if turn is not None:

@@ -155,6 +155,25 @@ def test_first_run_opens_the_engine_and_shows_what_is_indexed(first_run: AppTest
     assert not first_run.chat_message
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "title"),
+    [
+        ("RAG_DOCS_DIR", "/nonexistent/articles", "The articles could not be loaded · تعذر تحميل المقالات"),
+        ("RAG_MODEL", "/nonexistent/model", "The model could not be loaded · تعذر تحميل النموذج"),
+        ("RAG_TOP_K", "five", "A RAG_ setting is invalid · قيمة إعداد غير صالحة"),
+    ],
+)
+def test_setup_problem_gets_a_clear_message_instead_of_a_crash(
+    first_run: AppTest, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, title: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    assert not page.exception
+    assert [error.value for error in page.error] == [title]
+    assert value in page.code[0].value
+    assert not page.chat_input
+
+
 def test_arabic_question_is_answered_with_its_cited_sources(page: AppTest) -> None:
     ask(page, ARABIC_QUESTION)
     assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
