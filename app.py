@@ -333,11 +333,12 @@ def request_rebuild() -> None:
     st.session_state[REBUILD_REQUESTED] = True
 
 
-def render_examples(container: st.delta_generator.DeltaGenerator, key_prefix: str) -> None:
+def render_examples() -> None:
+    """One button per example question: under the title while the conversation is empty, then in the sidebar."""
     for position, question in enumerate(EXAMPLE_QUESTIONS):
-        container.button(
+        st.button(
             question,
-            key=f"{key_prefix}_{position}",
+            key=f"example_{position}",
             on_click=choose_example,
             args=(question,),
             width="stretch",
@@ -400,8 +401,6 @@ def render_sidebar(engine: Engine) -> int:
             key="clear",
             width="stretch",
         )
-        st.subheader("Examples · أمثلة")
-        render_examples(st.container(), "sidebar_example")
     return top_k
 
 
@@ -437,9 +436,13 @@ def main() -> None:
         if turn is not None:
             st.session_state[HISTORY].append(turn)
     history: list[Turn] = st.session_state[HISTORY]
-    if not history:
+    if history:
+        with st.sidebar:
+            st.subheader("Examples · أمثلة")
+            render_examples()
+    else:
         st.caption("Try an example · جرّب مثالاً")
-        render_examples(st.container(), "example")
+        render_examples()
     for turn in history:
         render_turn(turn)
 

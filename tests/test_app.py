@@ -211,13 +211,16 @@ def test_conversation_keeps_every_turn_until_cleared(page: AppTest) -> None:
     page.sidebar.button(key="clear").click().run()
     assert not page.chat_message
     assert page.session_state["history"] == []
-    assert page.button(key="example_0").label, "the example questions are offered again"
+    assert page.main.button(key="example_0").label, "the example questions are offered again under the title"
 
 
 def test_an_example_is_asked_with_one_click(page: AppTest) -> None:
-    example = page.button(key="example_1")
+    example = page.main.button(key="example_1")
     example.click().run()
     assert_answered_with_sources(page, example.label, "ar")
+    assert not [button for button in page.main.button if button.key.startswith("example")]
+    page.sidebar.button(key="example_2").click().run()
+    assert_answered_with_sources(page, page.sidebar.button(key="example_2").label, "en")
 
 
 def test_top_k_slider_sets_the_passages_the_engine_retrieves(page: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
