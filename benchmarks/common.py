@@ -53,12 +53,17 @@ def rss_bytes() -> int:
 
 
 def git_commit() -> str:
+    """The checked-out commit, marked when the engine's files differ from it."""
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-        )
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--", "rag")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head} + uncommitted rag/ changes" if dirty else head
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 

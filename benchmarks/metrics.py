@@ -88,3 +88,12 @@ def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float])
     best = max(r.balanced_accuracy for r in rated)
     tied = [r for r in rated if r.balanced_accuracy >= best - 1e-12]
     return tied[len(tied) // 2]
+
+
+def threshold_for_answer_rate(answerable: Sequence[float], answer_rate: float) -> float:
+    """The highest threshold that still answers at least ``answer_rate`` of these answerable questions."""
+    if not answerable:
+        raise ValueError("no scores")
+    ordered = sorted(answerable)
+    allowed = int((1.0 - answer_rate) * len(ordered) + 1e-9)
+    return ordered[min(allowed, len(ordered) - 1)]

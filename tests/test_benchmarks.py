@@ -16,6 +16,7 @@ from benchmarks.metrics import (
     mrr_at,
     recall_at,
     retrieval_summary,
+    threshold_for_answer_rate,
     unique_in_order,
 )
 from benchmarks.scale import recall_at_k, recommend_switch
@@ -164,3 +165,11 @@ def test_recommend_switch_solves_the_linear_latency_fit() -> None:
     advice = recommend_switch(points, floor=20.0, threads=1)
     assert advice["switch_at_chunks"] == 500_000
     assert advice["hnsw_recall_ok_at_sizes"] == [100_000]
+
+
+def test_threshold_for_answer_rate_keeps_that_share_answered() -> None:
+    answerable = [i / 100 for i in range(60, 100)]  # 40 scores
+    threshold = threshold_for_answer_rate(answerable, 0.95)
+    answered = sum(1 for s in answerable if s >= threshold)
+    assert answered >= 0.95 * len(answerable)
+    assert sum(1 for s in answerable if s >= threshold + 0.01) < 0.95 * len(answerable)
