@@ -154,7 +154,7 @@ class AnswerComposer:
                 break
             if chosen and candidate.score < self.sentence_keep_ratio * chosen[0].score:
                 break
-            if any(c.sentence == candidate.sentence for c in chosen):
+            if any(self._same_sentence_or_claim(c, candidate) for c in chosen):
                 continue
             chosen.append(candidate)
         return chosen
@@ -175,7 +175,7 @@ class AnswerComposer:
                 if len(citations) + len(chosen) - index - 1 < self.max_citations:
                     numbers.append(self._cite(citations, support).n)
             sentence = self._text(self._doc(candidate), candidate.start, candidate.end)
-            markers = "".join(f"[{n}]" for n in sorted(set(numbers)))
+            markers = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
             quoted = language != self.corpus_language
             lines.append(f"“{sentence}” {markers}" if quoted else f"{sentence} {markers}")
         lead = message(
@@ -190,6 +190,12 @@ class AnswerComposer:
             False,
             sorted(citations.values(), key=lambda c: c.n),
         )
+
+    def _same_sentence_or_claim(self, first: Candidate, second: Candidate) -> bool:
+        if first.sentence == second.sentence:
+            return True
+        vectors = self.store.sentence_vectors
+        return float(vectors[first.sentence] @ vectors[second.sentence]) >= SAME_CLAIM_SIMILARITY
 
     def _same_claim(self, candidate: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Sentences of other articles that say what ``candidate`` says."""

@@ -1,0 +1,80 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.answering import Answer
+from rag.config import Settings
+from rag.engine import Engine
+
+QUESTIONS = [
+    "What did Washington offer on missiles?",
+    "متى ستعقد المحادثات في جنيف؟",
+    "Who is the US envoy to Iran?",
+    "ما القطاعات الروسية التي قد تستهدفها العقوبات؟",
+    "What did Lavrov say about the timing?",
+    "هل سيتم التفاوض على عدد القوات الأمريكية في أوروبا؟",
+]
+
+
+def check_citations_are_exact(engine: Engine, answer: Answer) -> None:
+    """Every marker has a citation, every citation a marker, every quote stands in its passage."""
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for citation in answer.citations:
+        article = engine.store.articles[citation.doc_id]
+        assert article.text[citation.start : citation.end] == citation.text
+        assert citation.title == article.title and citation.source == article.source
+        for start, end in citation.highlights:
+            assert citation.start <= start < end <= citation.end
+    for line in answer.answer.splitlines()[1:]:
+        quote = re.sub(r"\s*(\[\d+\])+$", "", line).strip("“”")
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
+        assert numbers, f"answer line without a citation: {line}"
+        assert quote in next(c.text for c in answer.citations if c.n == numbers[0])
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answers_cite_exact_passages(engine: Engine, question: str):
+    answer = engine.ask(question)
+    assert not answer.abstained
+    assert 1 <= len(answer.citations) <= engine.settings.max_citations
+    check_citations_are_exact(engine, answer)
+
+
+def test_answer_speaks_the_question_language(engine: Engine):
+    english = engine.ask("When will the US-Russia talks in Geneva take place?")
+    arabic = engine.ask("متى ستعقد المحادثات الأمريكية الروسية؟")
+    assert english.language == "en" and english.answer.startswith("According to the articles")
+    assert arabic.language == "ar" and arabic.answer.startswith("بحسب المقالات")
+    assert "العاشر" in english.answer and "العاشر" in arabic.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("What is the capital of Australia?", "The articles don't answer this question."),
+        ("ما نتيجة مباراة كرة القدم أمس؟", "لا تتضمن المقالات إجابة عن هذا السؤال."),
+        ("How do I bake sourdough bread?", "The articles don't answer this question."),
+    ],
+)
+def test_abstains_in_the_question_language_citing_nothing(engine: Engine, question: str, message: str):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert answer.answer == message
+
+
+def test_two_articles_saying_the_same_thing_are_both_cited(tmp_path: Path, engine: Engine):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    claim = "ستعقد المحادثات بين الولايات المتحدة وروسيا في العاشر من يناير في جنيف."
+    (docs / "first.txt").write_text(f"خبر أول\n\n{claim}\nوتناول المقال قضايا أخرى كثيرة.", encoding="utf-8")
+    (docs / "second.txt").write_text(f"خبر ثان\n\nقال مسؤول: {claim}", encoding="utf-8")
+    (docs / "other.txt").write_text("خبر ثالث\n\nفاز الفريق بالمباراة النهائية أمس.", encoding="utf-8")
+    settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
+    small = Engine.open(settings, embedder=engine.embedder)
+    answer = small.ask("متى ستعقد المحادثات بين الولايات المتحدة وروسيا؟")
+    assert {c.doc_id for c in answer.citations} >= {"first", "second"}
+    assert "[1][2]" in answer.answer
+    check_citations_are_exact(small, answer)

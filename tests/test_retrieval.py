@@ -1,0 +1,28 @@
+from rag.engine import Engine
+
+
+def test_hybrid_ranks_the_right_article_first_for_arabic(engine: Engine):
+    hits = engine.retrieve("متى ستعقد المحادثات الأمريكية الروسية في جنيف؟", 5)
+    assert hits[0].chunk.doc_id == "004_147c06deaea37dba"
+    assert hits[0].lexical_score > 0 and hits[0].dense_score > 0
+    assert [h.fused_score for h in hits] == sorted((h.fused_score for h in hits), reverse=True)
+
+
+def test_english_questions_rely_on_the_dense_ranker(engine: Engine):
+    hits = engine.retrieve("How long was the video call between Biden and Putin?", 5)
+    assert all(h.lexical_score == 0 for h in hits)
+    assert hits[0].chunk.doc_id == "001_682252450b7fb760"
+
+
+def test_modes_differ_and_each_returns_k_hits(engine: Engine):
+    question = "ماذا قال لافروف عن موعد المفاوضات؟"
+    dense = engine.retrieve(question, 4, mode="dense")
+    lexical = engine.retrieve(question, 4, mode="lexical")
+    assert len(dense) == len(lexical) == 4
+    assert all(h.lexical_score == 0 for h in dense)
+    assert all(h.lexical_score > 0 for h in lexical)
+
+
+def test_every_hit_carries_its_dense_score(engine: Engine):
+    for hit in engine.retrieve("الدفاع والطيران المدني", 8):
+        assert 0 < hit.dense_score <= 1
