@@ -34,6 +34,7 @@ EXAMPLE_QUESTIONS = (
     "ماذا طلبت روسيا بشأن القواعد العسكرية الأمريكية؟",
 )
 MAX_TOP_K = 20
+MARKER_START = '<span class="qa-marker">'
 INDEX_ACTIONS = {
     "reused": "saved · محفوظ",
     "built": "built now · بُني الآن",
@@ -115,9 +116,16 @@ STYLE = """
 .qa-passage mark { background: #fde68a; color: inherit; padding: 0.05em 0.1em; border-radius: 0.2em; }
 .qa-header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 0.5rem; }
 .qa-header h1 { font-size: 2rem; font-weight: 700; margin: 0; padding: 0; }
-.qa-header .qa-header-ar { font-size: 1.8rem; font-weight: 700; }
-.qa-intro { display: flex; justify-content: space-between; gap: 1.5rem; color: #475569; margin: 0.3rem 0 0.8rem; }
-.qa-intro p { margin: 0; flex: 1; }
+.qa-header .qa-header-ar { font-size: 1.8rem; font-weight: 700; margin-left: auto; }
+.qa-intro {
+  display: flex;
+  flex-wrap: wrap;
+  justify-content: space-between;
+  gap: 0.4rem 1.5rem;
+  color: #475569;
+  margin: 0.3rem 0 0.8rem;
+}
+.qa-intro p { margin: 0; flex: 1 1 16rem; }
 .qa-article { margin: 0 0 0.55rem 0; }
 .qa-article-title { font-size: 0.88rem; line-height: 1.5; unicode-bidi: plaintext; text-align: start; }
 .qa-stats { width: 100%; font-size: 0.88rem; border-collapse: collapse; }
@@ -191,11 +199,13 @@ def answer_html(answer: Answer) -> str:
     for line in answer.answer.split("\n"):
         if not line.strip():
             continue
-        pieces = (
-            f'<span class="qa-marker">{escaped(piece.text)}</span>' if piece.citation else escaped(piece.text)
+        pieces = "".join(
+            f"{MARKER_START}{escaped(piece.text)}</span>" if piece.citation else escaped(piece.text)
             for piece in answer_pieces(line, numbers)
         )
-        paragraphs.append(f'<p dir="auto">{"".join(pieces)}</p>')
+        # A marker stays on the line of the words it cites.
+        pieces = pieces.replace(f" {MARKER_START}", f"&nbsp;{MARKER_START}")
+        paragraphs.append(f'<p dir="auto">{pieces}</p>')
     return f'<div class="qa-text qa-answer">{"".join(paragraphs)}</div>'
 
 
@@ -369,7 +379,7 @@ def render_index(engine: Engine) -> None:
     st.subheader("Index · الفهرس")
     st.html(stats_html(engine))
     if engine.opened.reasons:
-        st.html(text_html("\n".join(engine.opened.reasons), "qa-meta"))
+        st.html(f'<div class="qa-meta">Why · السبب: {escaped("; ".join(engine.opened.reasons))}</div>')
     articles = engine.store.articles
     with st.expander(f"Articles ({len(articles)}) · المقالات", expanded=len(articles) <= 10):
         st.html("".join(article_html(a.title, a.source, doc_id) for doc_id, a in articles.items()))
