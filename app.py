@@ -200,7 +200,7 @@ def answer_html(answer: Answer) -> str:
         if not line.strip():
             continue
         pieces = "".join(
-            f"{MARKER_START}{escaped(piece.text)}</span>" if piece.citation else escaped(piece.text)
+            f"{MARKER_START}{escaped(piece.text)}</span>" if piece.citation is not None else escaped(piece.text)
             for piece in answer_pieces(line, numbers)
         )
         # A marker stays on the line of the words it cites.
