@@ -30,8 +30,8 @@ class Settings:
     passage_prompt: str = "passage"
     #: Torch intra-op threads; 1 measured fastest for one short query on 2 cores.
     torch_threads: int = 1
-    chunk_size: int = 500
-    chunk_overlap: int = 100
+    chunk_size: int = 700
+    chunk_overlap: int = 150
     #: Chunks returned by retrieval; the answer cites at most ``max_citations`` of them.
     top_k: int = 5
     max_citations: int = 3
@@ -43,7 +43,7 @@ class Settings:
     #: Abstain when the best passage's cosine to the question is below this: for questions in the
     #: articles' language, and for questions in another language (cross-lingual scores run lower).
     #: Calibrated on the XQuAD tuning half to answer 95% of answerable questions (see README).
-    abstain_threshold: float = 0.824
+    abstain_threshold: float = 0.818
     abstain_threshold_cross: float = 0.758
     #: A second sentence must score at least this share of the best sentence's score.
     sentence_keep_ratio: float = 0.97

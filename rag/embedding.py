@@ -42,6 +42,14 @@ class Embedder:
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prompt, batch_size=16, progress=progress)
 
+    def embed_answer_sentences(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors for answer selection: the normalized mean of the passage- and the
+        query-prompted embeddings. On XQuAD (tuning half) this put the gold sentence first for
+        55% of English questions against 48% with passage prompts alone (Arabic: 71% vs 71%)."""
+        mean = self.embed_passages(texts) + self.embed_queries(texts)
+        norms = np.linalg.norm(mean, axis=1, keepdims=True)
+        return mean / np.maximum(norms, 1e-12)
+
     def _encode(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
         prompt_name = prompt if prompt in self.model.prompts else None
         vectors = self.model.encode(

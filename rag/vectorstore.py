@@ -36,7 +36,7 @@ from rag.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -196,10 +196,12 @@ def build_store(
     started = time.perf_counter()
     sentences = split_article_sentences(articles)
     texts = {a.doc_id: a.text for a in articles}
-    passages = [c.text for c in chunks] + [texts[s.doc_id][s.start : s.end] for s in sentences]
-    vectors = embed_texts(passages, embedder, progress)
-    index = make_index(vectors[: len(chunks)], manifest.index_kind)
-    sentence_vectors = vectors[len(chunks) :]
+    jobs = [
+        ([c.text for c in chunks], embedder.embed_passages),
+        ([texts[s.doc_id][s.start : s.end] for s in sentences], embedder.embed_answer_sentences),
+    ]
+    chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    index = make_index(chunk_vectors, manifest.index_kind)
     manifest = IndexManifest(
         **{
             **asdict(manifest),
@@ -214,17 +216,24 @@ def build_store(
     return VectorStore(manifest, index, chunks, articles_by_id, sentences, sentence_vectors, path)
 
 
-def embed_texts(texts: list[str], embedder: Embedder, progress: Progress | None = None) -> np.ndarray:
-    """Passage vectors for ``texts`` in batches, reporting ``progress(done, total)``."""
-    parts = []
-    for begin in range(0, len(texts), EMBED_BATCH):
-        batch = texts[begin : begin + EMBED_BATCH]
-        parts.append(embedder.embed_passages(batch))
-        if progress:
-            progress(begin + len(batch), len(texts))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(parts)
+def embed_in_batches(
+    jobs: list[tuple[list[str], Callable[[list[str]], np.ndarray]]],
+    dimension: int,
+    progress: Progress | None = None,
+) -> list[np.ndarray]:
+    """Run each ``(texts, encode)`` job in batches, reporting ``progress(done, total)`` over all."""
+    total = sum(len(texts) for texts, _ in jobs)
+    done = 0
+    results = []
+    for texts, encode in jobs:
+        parts = [np.zeros((0, dimension), dtype=np.float32)]
+        for begin in range(0, len(texts), EMBED_BATCH):
+            parts.append(encode(texts[begin : begin + EMBED_BATCH]))
+            done += len(parts[-1])
+            if progress:
+                progress(done, total)
+        results.append(np.vstack(parts))
+    return results
 
 
 def make_index(vectors: np.ndarray, kind: str) -> faiss.Index:
