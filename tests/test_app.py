@@ -146,10 +146,12 @@ def test_first_run_opens_the_engine_and_shows_what_is_indexed(first_run: AppTest
     assert not first_run.exception
     assert not first_run.error
     sidebar = "".join(html_of(first_run.sidebar))
-    assert "<td>Articles · المقالات</td><td>6</td>" in sidebar
+    article_ids = [path.stem for path in Settings.from_env().docs_dir.glob("*.txt")]
+    assert f"<td>Articles · المقالات</td><td>{len(article_ids)}</td>" in sidebar
+    assert all(f'<code dir="ltr">{article_id}</code>' in sidebar for article_id in article_ids)
+    assert "مهرجان الزهور &lt;script&gt;window.__pwned=1&lt;/script&gt; في الحديقة المركزية" in sidebar
     assert "built now · بُني الآن" in sidebar, "a missing index is built on first start"
     assert html.escape(Settings().model) in sidebar
-    assert "لتجنب الأزمة في أوكرانيا.. واشنطن تعلن استعدادها" in sidebar
     assert first_run.sidebar.slider[0].value == Settings().top_k
     assert len(first_run.chat_input) == 1
     assert not first_run.chat_message
