@@ -15,7 +15,7 @@ from rag.config import Settings
 from rag.embedding import ModelLoadError
 from rag.engine import Engine
 from rag.evaluation import EvalReport, QuestionFileError, load_cases, run_eval
-from rag.validation import QuestionError
+from rag.validation import QuestionError, check_question
 
 EXIT_FAILED_QUESTIONS = 1
 EXIT_BAD_INPUT = 2
@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "eval":
             cases = load_cases(args.questions)
+        if args.command == "ask":
+            check_question(args.question, settings.max_question_chars)  # before any slow work
         engine = Engine.open(settings, progress=_progress_bar(), force_rebuild=getattr(args, "rebuild", False))
         if args.command == "index":
             return _report_index(engine)

@@ -224,6 +224,8 @@ def embed_in_batches(
     """Run each ``(texts, encode)`` job in batches, reporting ``progress(done, total)`` over all."""
     total = sum(len(texts) for texts, _ in jobs)
     done = 0
+    if progress:
+        progress(done, total)
     results = []
     for texts, encode in jobs:
         parts = [np.zeros((0, dimension), dtype=np.float32)]
