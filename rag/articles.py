@@ -86,10 +86,6 @@ class ArticlesError(Exception):
     """The articles folder is missing or holds no readable article."""
 
 
-def file_checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def article_files(docs_dir: Path) -> list[Path]:
     """The ``.txt`` files of ``docs_dir`` in a stable order."""
     if not docs_dir.is_dir():

