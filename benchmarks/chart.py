@@ -76,23 +76,29 @@ def abstention_panel(axes: Axes, quality: dict) -> None:
 
 def scale_panel(axes: Axes, scale: dict) -> None:
     points = scale["points"]
-    sizes = [p["size"] for p in points]
-    for kind, marker in (("flat", "o"), ("hnsw", "s"), ("ivf", "^")):
-        for threads, style in (("1_threads", "-"), ("2_threads", ":")):
-            values = [p[kind]["latency"][threads]["p50_ms"] for p in points]
-            label = f"{kind}, {threads.split('_')[0]} thread{'s' if threads[0] != '1' else ''}"
-            axes.plot(sizes, values, style, marker=marker, label=label)
-    for p in points:
+    kinds = list(dict.fromkeys(p.get("corpus", "uniform") for p in points))
+    main = kinds[0]
+    mine = [p for p in points if p.get("corpus", "uniform") == main]
+    sizes = [p["size"] for p in mine]
+    for threads, style in (("1_threads", "-"), ("2_threads", "--")):
+        values = [p["flat"]["latency"][threads]["p50_ms"] for p in mine]
+        axes.plot(sizes, values, style, marker="o", color="#1f77b4", label=f"exact, {threads[0]} FAISS thread(s)")
+    for kind, style in zip(kinds, ("-", ":"), strict=False):
+        for index, marker, color in (("hnsw", "s", "#2ca02c"), ("ivf", "^", "#9467bd")):
+            chosen = [p for p in points if p.get("corpus", "uniform") == kind and "latency" in p[index]]
+            values = [p[index]["latency"]["1_threads"]["p50_ms"] for p in chosen]
+            axes.plot([p["size"] for p in chosen], values, style, marker=marker, color=color, label=f"{index}, {kind}")
+    for p in (p for p in mine if "latency" in p["hnsw"]):
         axes.annotate(
             f"HNSW recall@10 {p['hnsw']['recall@10']['near']:.2f}",
             (p["size"], p["hnsw"]["latency"]["1_threads"]["p50_ms"]),
             fontsize=6,
             textcoords="offset points",
-            xytext=(-30, -12),
+            xytext=(-40, 8),
         )
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("chunks (random unit vectors, dim 384)")
+    axes.set_xlabel(f"chunks (synthetic, dim 384; recall shown for {main})")
     axes.set_ylabel("single-query search p50, ms")
     axes.set_title("Exact vs approximate FAISS search")
     axes.legend(fontsize=6, ncol=2)

@@ -19,7 +19,7 @@ from benchmarks.metrics import (
     threshold_for_answer_rate,
     unique_in_order,
 )
-from benchmarks.scale import recall_at_k, recommend_switch
+from benchmarks.scale import BuildTimeout, build_hnsw, recall_at_k, recommend_switch, top1_found, unit_vectors
 from benchmarks.xquad import load_xquad, split_articles, write_corpus
 
 
@@ -173,3 +173,17 @@ def test_threshold_for_answer_rate_keeps_that_share_answered() -> None:
     answered = sum(1 for s in answerable if s >= threshold)
     assert answered >= 0.95 * len(answerable)
     assert sum(1 for s in answerable if s >= threshold + 0.01) < 0.95 * len(answerable)
+
+
+def test_top1_found_checks_only_the_nearest() -> None:
+    truth = np.array([[1, 2], [3, 4]])
+    found = np.array([[2, 1], [4, 9]])
+    assert top1_found(found, truth) == pytest.approx(0.5)
+
+
+def test_hnsw_build_stops_at_its_budget() -> None:
+    vectors = unit_vectors(np.random.default_rng(0), 200)
+    assert build_hnsw(vectors).ntotal == 200
+    with pytest.raises(BuildTimeout) as stopped:
+        build_hnsw(vectors, budget_seconds=-1.0)
+    assert stopped.value.added == 0
