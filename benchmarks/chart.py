@@ -88,6 +88,11 @@ def scale_panel(axes: Axes, scale: dict) -> None:
             chosen = [p for p in points if p.get("corpus", "uniform") == kind and "latency" in p[index]]
             values = [p[index]["latency"]["1_threads"]["p50_ms"] for p in chosen]
             axes.plot([p["size"] for p in chosen], values, style, marker=marker, color=color, label=f"{index}, {kind}")
+    lexical = scale.get("lexical")
+    if lexical:
+        sizes_lexical = [p["chunks"] for p in lexical["points"]]
+        values = [p["search"]["p50_ms"] for p in lexical["points"]]
+        axes.plot(sizes_lexical, values, "-", marker="D", color="#d62728", label="lexical TF-IDF (real text)")
     for p in (p for p in mine if "latency" in p["hnsw"]):
         axes.annotate(
             f"HNSW recall@10 {p['hnsw']['recall@10']['near']:.2f}",
@@ -106,6 +111,8 @@ def scale_panel(axes: Axes, scale: dict) -> None:
 
 def draw() -> None:
     quality, speed, scale = read_result("quality"), read_result("speed"), read_result("scale")
+    if scale is not None:
+        scale["lexical"] = read_result("lexical_scale")
     figure, grid = plt.subplots(2, 2, figsize=(13, 9))
     panels = [(retrieval_panel, quality), (speed_panel, speed), (abstention_panel, quality), (scale_panel, scale)]
     for axes, (panel, result) in zip(grid.ravel(), panels, strict=True):

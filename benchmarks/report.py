@@ -18,6 +18,7 @@ COMMANDS = """```bash
 .venv/bin/python -m benchmarks.quality    # XQuAD retrieval, answers, abstention (~6 min)
 .venv/bin/python -m benchmarks.speed      # warm ask vs floor and LangChain, cold start, index build (~6 min)
 .venv/bin/python -m benchmarks.scale      # flat vs HNSW vs IVF at 10k/100k/1M vectors (~15 min)
+.venv/bin/python -m benchmarks.lexical_scale  # TF-IDF search time as the corpus grows (~2 min)
 .venv/bin/python -m benchmarks.chart && .venv/bin/python -m benchmarks.report
 ```"""
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
@@ -270,6 +271,25 @@ def scale_notes(scale: dict) -> str:
     )
 
 
+def lexical_table(lexical: dict) -> str:
+    rows = [
+        [
+            f"{p['chunks']:,}",
+            p["build_seconds"],
+            p["matrix_mib"],
+            f"{p['search']['p50_ms']:.2f}",
+            f"{p['search']['p95_ms']:.2f}",
+        ]
+        for p in lexical["points"]
+    ]
+    table_text = table(["chunks (XQuAD chunks repeated)", "build s", "matrix MiB", "search p50 ms", "p95 ms"], rows)
+    return (
+        table_text
+        + f"\n\nThe TF-IDF search grows by {lexical['search_ms_per_10k_chunks']} ms per 10k chunks (linear fit): "
+        "at scale the lexical ranker, not the vector index, is what pushes `ask` past its budget."
+    )
+
+
 def machine_line(result: dict) -> str:
     m = result["machine"]
     return f"{m['date']}, {m['cores']} cores, {m['cpu']}, {m['memory_gib']} GiB, commit {m['commit']}"
@@ -277,6 +297,7 @@ def machine_line(result: dict) -> str:
 
 def sections() -> dict[str, str]:
     quality, speed, scale = read_result("quality"), read_result("speed"), read_result("scale")
+    lexical = read_result("lexical_scale")
     parts: dict[str, str] = {}
     if quality:
         parts["Retrieval (XQuAD, 240 Arabic paragraphs, 1190 questions per language)"] = retrieval_table(quality)
@@ -290,7 +311,9 @@ def sections() -> dict[str, str]:
         parts["Index build"] = build_table(speed)
     if scale:
         parts["Scale (synthetic corpora)"] = scale_table(scale) + "\n\n" + scale_notes(scale)
-    measured = [f"- {r['benchmark']}: {machine_line(r)}" for r in (quality, speed, scale) if r]
+    if lexical:
+        parts["Scale of the lexical ranker"] = lexical_table(lexical)
+    measured = [f"- {r['benchmark']}: {machine_line(r)}" for r in (quality, speed, scale, lexical) if r]
     parts["Measured on"] = "\n".join(measured)
     return parts
 

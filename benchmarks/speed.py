@@ -26,7 +26,7 @@ from rag.vectorstore import embed_texts
 QUESTIONS_PER_LANGUAGE = 100
 WARMUP = 10
 COLD_STARTS = 3
-BUILD_REPEATS = 1
+BUILD_REPEATS = 2
 
 
 def sample_questions(questions: list[Question], per_language: int) -> list[str]:
