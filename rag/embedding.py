@@ -84,13 +84,9 @@ def load_embedder(settings: Settings) -> Embedder:
             model = SentenceTransformer(settings.model, device="cpu", local_files_only=True)
     except Exception as error:  # any failure to build or load is reported the same way
         raise ModelLoadError(f"Could not load the embedding model {settings.model!r}: {error}") from error
-    return Embedder(
-        model,
-        settings.model,
-        fingerprint,
-        settings.query_prompt,
-        settings.passage_prompt,
-    )
+    embedder = Embedder(model, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt)
+    embedder.embed_queries(["warm-up"])  # the first call pays ~1 s of one-time setup; pay it while loading
+    return embedder
 
 
 def model_fingerprint(name_or_path: str) -> str:
