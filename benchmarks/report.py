@@ -14,11 +14,11 @@ PAIRS = ("en->ar", "ar->ar")
 MODES = ("dense", "lexical", "hybrid")
 COMMANDS = """```bash
 .venv/bin/pip install -r requirements-bench.txt
-.venv/bin/python -m benchmarks.all        # everything below, then the tables and the chart (~25 min)
-.venv/bin/python -m benchmarks.quality    # XQuAD retrieval, answers, abstention (~6 min)
-.venv/bin/python -m benchmarks.speed      # warm ask vs floor and LangChain, cold start, index build (~6 min)
-.venv/bin/python -m benchmarks.scale      # flat vs HNSW vs IVF at 10k/100k/1M vectors (~15 min)
-.venv/bin/python -m benchmarks.lexical_scale  # TF-IDF search time as the corpus grows (~2 min)
+.venv/bin/python -m benchmarks.all            # everything below, then the tables and the chart (~35 min)
+.venv/bin/python -m benchmarks.quality        # XQuAD retrieval, answers, abstention (~6 min)
+.venv/bin/python -m benchmarks.speed          # warm ask vs floor and LangChain, cold start, build (~10 min)
+.venv/bin/python -m benchmarks.scale          # flat vs HNSW vs IVF at 10k/100k/1M vectors (~15 min)
+.venv/bin/python -m benchmarks.lexical_scale  # TF-IDF search time as the corpus grows (~1 min)
 .venv/bin/python -m benchmarks.chart && .venv/bin/python -m benchmarks.report
 ```"""
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
@@ -246,6 +246,33 @@ def scale_table(scale: dict) -> str:
     return table(header, rows)
 
 
+def sweep_table(scale: dict) -> str:
+    rows = []
+    for point in scale["points"]:
+        for entry in point["hnsw"].get("ef_search_sweep", []):
+            rows.append(
+                [
+                    point.get("corpus", "uniform"),
+                    f"{point['size']:,}",
+                    entry["ef_search"],
+                    f"{entry['p50_ms']:.2f}",
+                    f"{entry['recall@10']['near']:.3f}",
+                    f"{entry['recall@10']['random']:.3f}",
+                    f"{entry['top1_found_near']:.3f}",
+                ]
+            )
+    header = [
+        "corpus",
+        "chunks",
+        "HNSW efSearch",
+        "p50 ms, 1 thread",
+        "recall@10 near",
+        "recall@10 random",
+        "nearest found",
+    ]
+    return table(header, rows)
+
+
 def scale_notes(scale: dict) -> str:
     advice = scale["recommendation"]
     one, two = advice["1_threads"], advice["2_threads"]
@@ -257,17 +284,42 @@ def scale_notes(scale: dict) -> str:
         if e5
         else "Random unit vectors, the worst case for approximate search. "
     )
-    recall = ", ".join(f"{size:,}: {value:.3f}" for size, value in one["hnsw_recall@10_near"].items())
+    recall = ", ".join(f"{int(size):,}: {value:.3f}" for size, value in one["hnsw_recall@10_near"].items())
+    depth = ef_advice(scale, one["switch_at_chunks"])
     return (
         fitted + f"Exact search costs {one['flat_ms_per_100k']} ms per 100k chunks on 1 FAISS thread and "
-        f"{two['flat_ms_per_100k']} ms on 2 (the engine leaves FAISS at its default, 2 threads here: one query "
-        "gains nothing from a second thread and loses to the hand-off). "
+        f"{two['flat_ms_per_100k']} ms on 2 (the engine leaves FAISS at its default, 2 threads here; for one "
+        "query a second thread never helped and, when the other core was busy, doubled the time). "
         f"Rule: switch when exact search would exceed {one['budget_ms']} ms, a quarter of the query-embedding "
         f"floor ({one['floor_ms']} ms p50), keeping `ask` within its 1.5× budget with room for the lexical "
         f"search. HNSW recall@10 on near queries ({one['hnsw_recall_corpus']}): {recall}. "
         f"**Recommended `hnsw_threshold`: {one['switch_at_chunks']:,} chunks with FAISS on 1 thread "
         f"for single queries, {two['switch_at_chunks']:,} with the current 2 threads** (today: "
-        f"{scale['current_hnsw_threshold']:,})."
+        f"{scale['current_hnsw_threshold']:,}). {depth}"
+    )
+
+
+def ef_advice(scale: dict, switch: int) -> str:
+    """The efSearch that reaches the recall goal at the first measured size at or past ``switch``."""
+    advice = scale["recommendation"]["1_threads"]
+    goal = next((k for k in advice if k.startswith("ef_search_for_recall_")), None)
+    corpus = advice["hnsw_recall_corpus"]
+    points = [p for p in scale["points"] if p.get("corpus", "uniform") == corpus and p["size"] >= switch]
+    if goal is None or not points:
+        return ""
+    point = min(points, key=lambda p: p["size"])
+    needed = advice[goal].get(str(point["size"]))
+    sweep = {e["ef_search"]: e for e in point["hnsw"].get("ef_search_sweep", [])}
+    if needed is None or needed not in sweep:
+        return (
+            f"At {point['size']:,} {corpus} chunks no efSearch tried reached recall@10 "
+            f"{goal.rsplit('_', 1)[1]} on near queries."
+        )
+    return (
+        f"At {point['size']:,} {corpus} chunks HNSW needs efSearch {needed} (the engine ships "
+        f"{point['hnsw']['ef_search']}) for recall@10 ≥ {goal.rsplit('_', 1)[1]} on near queries, at "
+        f"{sweep[needed]['p50_ms']:.2f} ms p50, against {point['flat']['latency']['1_threads']['p50_ms']:.2f} ms "
+        "for exact search."
     )
 
 
@@ -311,6 +363,7 @@ def sections() -> dict[str, str]:
         parts["Index build"] = build_table(speed)
     if scale:
         parts["Scale (synthetic corpora)"] = scale_table(scale) + "\n\n" + scale_notes(scale)
+        parts["HNSW search depth (efSearch; the engine ships 128)"] = sweep_table(scale)
     if lexical:
         parts["Scale of the lexical ranker"] = lexical_table(lexical)
     measured = [f"- {r['benchmark']}: {machine_line(r)}" for r in (quality, speed, scale, lexical) if r]

@@ -41,6 +41,8 @@ HNSW_ADD_BATCH = 50_000
 NEAR_NOISE = 0.75
 IVF_NPROBE = 32
 THREADS = (1, 2)
+#: HNSW search depths tried on each built HNSW index (the engine ships ``HNSW_EF_SEARCH``).
+EF_SEARCH_SWEEP = (64, 128, 256, 512, 1024)
 #: Exact search may cost at most this share of the query-embedding floor before HNSW pays off.
 EXACT_SEARCH_BUDGET = 0.25
 MIN_HNSW_RECALL = 0.95
@@ -179,6 +181,26 @@ def measure_index(
     return result, index
 
 
+def ef_search_sweep(index: faiss.Index, queries: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> list[dict]:
+    """Recall and single-query latency (1 thread) of an HNSW index at several ``efSearch`` depths."""
+    shipped = index.hnsw.efSearch
+    sweep = []
+    for depth in EF_SEARCH_SWEEP:
+        index.hnsw.efSearch = depth
+        found = {kind: index.search(q, K)[1] for kind, q in queries.items()}
+        sweep.append(
+            {
+                "ef_search": depth,
+                "p50_ms": single_query_latency(index, queries["random"][: LATENCY_QUERIES // 2], 1)["p50_ms"],
+                "recall@10": {kind: round(recall_at_k(found[kind], truth[kind]), 4) for kind in queries},
+                "top1_found_near": round(top1_found(found["near"], truth["near"]), 4),
+            }
+        )
+    index.hnsw.efSearch = shipped
+    log(f"  hnsw efSearch sweep: {sweep}")
+    return sweep
+
+
 def index_mib(index: faiss.Index) -> float:
     """Size of the index serialized, which is what it holds in memory (vectors plus graph or lists)."""
     return round(faiss.serialize_index(index).nbytes / 2**20, 1)
@@ -202,8 +224,9 @@ def run_size(kind: str, sampler: Sampler, size: int, rng: np.random.Generator) -
     del flat
     try:
         hnsw_result, hnsw = measure_index("hnsw", lambda: build_hnsw(corpus), queries, truth)
-        del hnsw
         hnsw_result.update(neighbours_M=HNSW_NEIGHBOURS, ef_construction=40, ef_search=HNSW_EF_SEARCH)
+        hnsw_result["ef_search_sweep"] = ef_search_sweep(hnsw, queries, truth)
+        del hnsw
     except BuildTimeout as stopped:
         log(f"  hnsw: build {stopped}")
         hnsw_result = {"completed": False, "added": stopped.added, "build_seconds": round(stopped.seconds, 1)}
@@ -244,6 +267,14 @@ def recommend_switch(points: list[dict], floor: float | None, threads: int) -> d
         for p in points
         if p.get("corpus", "uniform") == realistic and "recall@10" in p["hnsw"]
     }
+    ef_needed = {
+        p["size"]: next(
+            (e["ef_search"] for e in p["hnsw"].get("ef_search_sweep", []) if e["recall@10"]["near"] >= MIN_HNSW_RECALL),
+            None,
+        )
+        for p in points
+        if p.get("corpus", "uniform") == realistic
+    }
     return {
         "faiss_threads": threads,
         "flat_ms_per_100k": round(slope * 1e5, 3),
@@ -253,6 +284,7 @@ def recommend_switch(points: list[dict], floor: float | None, threads: int) -> d
         "hnsw_recall_corpus": realistic,
         "hnsw_recall@10_near": recall,
         "hnsw_recall_ok_at_sizes": [size for size, value in recall.items() if value >= MIN_HNSW_RECALL],
+        f"ef_search_for_recall_{MIN_HNSW_RECALL}": ef_needed,
         "rule": f"exact search p50 > {EXACT_SEARCH_BUDGET:.0%} of the query-embedding floor p50",
     }
 
