@@ -106,7 +106,7 @@ class AnswerComposer:
         """Sentences of the retrieved passages and the corpus's best sentences, scored and sorted."""
         sentence_scores = self.store.sentence_vectors @ query_vector
         hit_chunks = {h.position for h in hits}
-        pool = {s for p in hit_chunks for s in self._sentences_in(p)}
+        pool = {s for p in hit_chunks for s in self._sentences_of_chunk[p]}
         pool.update(int(i) for i in np.argsort(-sentence_scores)[:GLOBAL_SENTENCES])
         needed = {c for s in pool for c in self._chunks_of_sentence[s]}
         chunk_scores = {h.position: h.dense_score for h in hits}
@@ -126,9 +126,6 @@ class AnswerComposer:
             found.append(Candidate(chunk, sentence, start, end, score, chunk_scores[chunk]))
         found.sort(key=lambda c: (-c.score, c.sentence))
         return found
-
-    def _sentences_in(self, chunk_position: int) -> list[int]:
-        return self._sentences_of_chunk[chunk_position]
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: set[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""

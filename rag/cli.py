@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cases = load_cases(args.questions)
         if args.command == "ask":
             check_question(args.question, settings.max_question_chars)  # before any slow work
-        engine = Engine.open(settings, progress=_progress_bar(), force_rebuild=getattr(args, "rebuild", False))
+        engine = Engine.open(settings, progress=ProgressBar(), force_rebuild=getattr(args, "rebuild", False))
         if args.command == "index":
             return _report_index(engine)
         if args.command == "ask":
@@ -79,20 +79,21 @@ def _fail(text: str, code: int) -> int:
     return code
 
 
-def _progress_bar():
-    """An index-building progress callback drawing a tqdm bar on stderr."""
-    from tqdm import tqdm
+class ProgressBar:
+    """Index-building progress, drawn as a tqdm bar on stderr; a ``Progress`` callback."""
 
-    bar: dict[str, tqdm] = {}
+    def __init__(self) -> None:
+        self._bar = None
 
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc="Embedding passages and sentences", unit="text", file=sys.stderr)
-        bar["bar"].update(done - bar["bar"].n)
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=total, desc="Embedding passages and sentences", unit="text", file=sys.stderr)
+        self._bar.update(done - self._bar.n)
         if done >= total:
-            bar.pop("bar").close()
-
-    return update
+            self._bar.close()
+            self._bar = None
 
 
 def _report_index(engine: Engine) -> int:
