@@ -37,3 +37,12 @@ def test_fingerprint_changes_when_model_files_change(tmp_path: Path):
     before = model_fingerprint(str(tmp_path))
     (tmp_path / "weights.bin").write_bytes(b"ab")
     assert model_fingerprint(str(tmp_path)) != before
+
+
+def test_single_question_fast_path_gives_the_batched_vector(engine: Engine):
+    questions = ["What did Washington offer on missiles?", "متى ستعقد المحادثات في جنيف؟"]
+    batched = engine.embedder.embed_queries(questions)
+    for question, expected in zip(questions, batched, strict=True):
+        single = engine.embedder.embed_queries([question])
+        assert single.shape == (1, 384) and single.dtype == np.float32
+        assert float(single[0] @ expected) > 0.9999
