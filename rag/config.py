@@ -30,6 +30,8 @@ class Settings:
     passage_prompt: str = "passage"
     #: Torch intra-op threads; 1 measured fastest for one short query on 2 cores.
     torch_threads: int = 1
+    #: FAISS threads for search; for one query a second thread never helped here (benchmarks/scale.py).
+    search_threads: int = 1
     chunk_size: int = 700
     chunk_overlap: int = 150
     #: Chunks returned by retrieval; the answer cites at most ``max_citations`` of them.

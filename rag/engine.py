@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import faiss
+
 from rag.answering import Answer, AnswerComposer
 from rag.articles import LoadedArticles, load_articles
 from rag.config import Settings
@@ -50,6 +52,7 @@ class Engine:
         Raises ``ArticlesError`` (no usable articles) or ``ModelLoadError``.
         """
         started = time.perf_counter()
+        faiss.omp_set_num_threads(max(1, settings.search_threads))
         loaded = load_articles(settings.docs_dir)
         articles_done = time.perf_counter()
         embedder = embedder or load_embedder(settings)
