@@ -141,6 +141,7 @@ def speed_table(speed: dict) -> str:
     names = [
         ("floor", "bare query embedding (`embed_queries`), the floor"),
         ("ask", "**`engine.ask`**, end to end"),
+        ("encode", "`SentenceTransformer.encode([q])` (the usual call, as LangChain's)"),
         ("peer", "LangChain FAISS `similarity_search` (peer)"),
         ("embed", "part of ask: question embedding"),
         ("retrieve", "part of ask: hybrid retrieval"),
@@ -151,6 +152,7 @@ def speed_table(speed: dict) -> str:
     rows = [
         [label, f"{timings[n]['p50_ms']:.2f}", f"{timings[n]['p95_ms']:.2f}", f"{timings[n]['p50_ms'] / floor:.2f}×"]
         for n, label in names
+        if n in timings
     ]
     return table(["warm, per question", "p50 ms", "p95 ms", "p50 / floor p50"], rows)
 
@@ -191,9 +193,9 @@ def build_table(speed: dict) -> str:
     rows = [
         ["**engine build** (`Engine.open(force_rebuild=True)`)", seconds["engine"]],
         [f"floor: one bare `embed_passages` call over the {build['chunks']} chunks", floor],
-        ["the same chunks in the engine's batches of 64 (`embed_texts`)", seconds["engine_batching_chunks"]],
+        ["the same chunks in the engine's batches (`EMBED_BATCH` texts a call)", seconds["engine_batching_chunks"]],
         [
-            f"one bare `embed_passages` call over chunks + {build['sentences']} sentences",
+            f"bare embedding of chunks + {build['sentences']} sentences (`{build.get('sentence_embedding')}`)",
             seconds["floor_chunks_and_sentences"],
         ],
         ["LangChain `FAISS.from_texts` (peer)", seconds["peer"]],
@@ -288,8 +290,8 @@ def scale_notes(scale: dict) -> str:
     depth = ef_advice(scale, one["switch_at_chunks"])
     return (
         fitted + f"Exact search costs {one['flat_ms_per_100k']} ms per 100k chunks on 1 FAISS thread and "
-        f"{two['flat_ms_per_100k']} ms on 2 (the engine leaves FAISS at its default, 2 threads here; for one "
-        "query a second thread never helped and, when the other core was busy, doubled the time). "
+        f"{two['flat_ms_per_100k']} ms on 2 (the engine now pins FAISS to 1 thread: for one exact query a "
+        "second thread never helped, and it slowed the query when the other core was busy). "
         f"Rule: switch when exact search would exceed {one['budget_ms']} ms, a quarter of the query-embedding "
         f"floor ({one['floor_ms']} ms p50), keeping `ask` within its 1.5× budget with room for the lexical "
         f"search. HNSW recall@10 on near queries ({one['hnsw_recall_corpus']}): {recall}. "

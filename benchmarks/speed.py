@@ -14,11 +14,14 @@ import sys
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from benchmarks.common import PROJECT_ROOT, WORK_DIR, log, summarize_ms, timed, write_result
 from benchmarks.corpus import asked, corpus_facts, load_default_xquad, open_engine
 from benchmarks.peer import build_peer, peer_search
 from benchmarks.xquad import Question
 from rag import vectorstore
+from rag.embedding import Embedder
 from rag.engine import Engine
 from rag.language import detect_language
 
@@ -39,23 +42,25 @@ def sample_questions(questions: list[Question], per_language: int) -> list[str]:
 def time_queries(engine: Engine, peer: object, questions: list[str]) -> dict[str, list[float]]:
     """Seconds per question for the floor, ``ask``, the peer and the engine's pieces, interleaved.
 
-    The order of the three end-to-end measurements rotates from question to question so that
+    The order of the end-to-end measurements rotates from question to question so that
     none of them always runs right after another.
     """
     k = engine.settings.top_k
     retriever, composer, embedder = engine.retriever, engine.composer, engine.embedder
     depth = max(k, retriever.fusion_depth)
     times: dict[str, list[float]] = {
-        name: [] for name in ("floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search", "compose")
+        name: []
+        for name in ("floor", "ask", "peer", "encode", "embed", "retrieve", "dense_search", "lexical_search", "compose")
     }
     end_to_end: dict[str, Callable[[str], object]] = {
         "floor": lambda q: embedder.embed_queries([q]),
         "ask": engine.ask,
         "peer": lambda q: peer_search(peer, q, k),
+        "encode": lambda q: encode_one(embedder, q),
     }
     names = list(end_to_end)
     for i, question in enumerate(questions):
-        for name in names[i % 3 :] + names[: i % 3]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             times[name].append(timed(lambda q=question, f=end_to_end[name]: f(q))[0])
         seconds, vector = timed(lambda q=question: retriever.embed_question(q))
         times["embed"].append(seconds)
@@ -69,6 +74,12 @@ def time_queries(engine: Engine, peer: object, questions: list[str]) -> dict[str
             timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v))[0]
         )
     return times
+
+
+def encode_one(embedder: Embedder, question: str) -> np.ndarray:
+    """One question through ``SentenceTransformer.encode``, the call LangChain's embeddings make."""
+    prompt = embedder.query_prompt if embedder.query_prompt in embedder.model.prompts else None
+    return embedder.model.encode([question], prompt_name=prompt, normalize_embeddings=True, convert_to_numpy=True)
 
 
 def warm_query_results(times: dict[str, list[float]]) -> dict:
