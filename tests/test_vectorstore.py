@@ -98,6 +98,7 @@ def test_large_corpora_switch_to_hnsw(small):
     opened = open_(hnsw_threshold=1)
     assert opened.store.manifest.index_kind == "hnsw"
     assert isinstance(opened.store.index, faiss.IndexHNSWFlat)
+    assert opened.store.index.hnsw.efSearch == 512
     query = opened.store.index.reconstruct(0)
     scores, positions = opened.store.search(query[None, :], 1)
     assert positions[0][0] == 0 and np.isclose(scores[0][0], 1.0, atol=1e-4)
