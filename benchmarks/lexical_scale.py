@@ -4,12 +4,15 @@ Run: ``.venv/bin/python -m benchmarks.lexical_scale`` (writes ``benchmarks/resul
 needs the XQuAD index that ``benchmarks.quality`` builds). The engine's ``LexicalIndex`` (character
 2–5-gram TF-IDF over every chunk) is built over the XQuAD chunks repeated 1, 5, 20 and 40 times; the
 search multiplies the whole sparse matrix by the question, so its cost follows the number of chunks.
-Repeating real chunks keeps the n-gram statistics of real Arabic text.
+Repeating real chunks keeps the n-gram statistics of real Arabic text. Each size is also searched
+by ``ColumnSearch``, the same scores computed from the question's n-gram columns only.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,10 +30,35 @@ def sparse_bytes(matrix: object) -> int:
     return matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
 
 
-def search_latency(index: LexicalIndex, questions: list[str]) -> dict[str, float]:
+def search_latency(search: Callable[[str, int], object], questions: list[str]) -> dict[str, float]:
     for question in questions[:3]:
-        index.search(question, DEPTH)
-    return summarize_ms([timed(lambda q=question: index.search(q, DEPTH))[0] for question in questions])
+        search(question, DEPTH)
+    return summarize_ms([timed(lambda q=question: search(q, DEPTH))[0] for question in questions])
+
+
+@dataclass
+class ColumnSearch:
+    """The same TF-IDF scores computed from the question's n-gram columns only (CSC matrix): an
+    alternative the engine could adopt; its top results are checked against the engine's."""
+
+    index: LexicalIndex
+    columns: object  # scipy.sparse CSC copy of the matrix
+
+    @classmethod
+    def of(cls, index: LexicalIndex) -> ColumnSearch:
+        return cls(index, index.matrix.tocsc())
+
+    def search(self, query: str, k: int) -> np.ndarray:
+        vector = self.index.vectorizer.transform([query])
+        if vector.nnz == 0:
+            return np.zeros(0, np.int64)
+        scores = np.asarray(self.columns[:, vector.indices] @ vector.data).ravel()
+        top = np.argpartition(-scores, k - 1)[:k]
+        return top[np.argsort(-scores[top], kind="stable")]
+
+
+def top_overlap(index: LexicalIndex, column: ColumnSearch, questions: list[str], k: int = 10) -> float:
+    return float(np.mean([len(set(index.search(q, k)[1]) & set(column.search(q, k))) / k for q in questions]))
 
 
 def run() -> dict:
@@ -46,11 +74,14 @@ def run() -> dict:
             "chunks": len(chunks) * repeat,
             "build_seconds": round(build_seconds, 2),
             "matrix_mib": round(sparse_bytes(index.matrix) / 2**20, 1),
-            "search": search_latency(index, questions),
+            "search": search_latency(index.search, questions),
         }
+        column = ColumnSearch.of(index)
+        point["column_search"] = search_latency(column.search, questions)
+        point["column_search_top10_overlap"] = round(top_overlap(index, column, questions), 4)
         points.append(point)
         log(f"lexical {point}")
-        del index
+        del index, column
     sizes = np.array([p["chunks"] for p in points], dtype=float)
     slope, intercept = np.polyfit(sizes, [p["search"]["p50_ms"] for p in points], 1)
     return {

@@ -26,8 +26,9 @@ import faiss
 import numpy as np
 
 from benchmarks.common import WORK_DIR, log, read_result, summarize_ms, write_result
+from rag import vectorstore
 from rag.config import Settings
-from rag.vectorstore import HNSW_EF_SEARCH, HNSW_NEIGHBOURS, IndexCorruptError, load_store, make_index
+from rag.vectorstore import HNSW_NEIGHBOURS, IndexCorruptError, load_store, make_index
 
 DIMENSION = 384
 SIZES = (10_000, 100_000, 1_000_000)
@@ -41,7 +42,7 @@ HNSW_ADD_BATCH = 50_000
 NEAR_NOISE = 0.75
 IVF_NPROBE = 32
 THREADS = (1, 2)
-#: HNSW search depths tried on each built HNSW index (the engine ships ``HNSW_EF_SEARCH``).
+#: HNSW search depths tried on each built HNSW index (beside the engine's own choice).
 EF_SEARCH_SWEEP = (64, 128, 256, 512, 1024)
 #: Exact search may cost at most this share of the query-embedding floor before HNSW pays off.
 EXACT_SEARCH_BUDGET = 0.25
@@ -158,6 +159,9 @@ def build_hnsw(vectors: np.ndarray, budget_seconds: float = HNSW_BUILD_BUDGET_SE
         if time.perf_counter() - started > budget_seconds:
             raise BuildTimeout(begin, time.perf_counter() - started)
         index.add(np.ascontiguousarray(vectors[begin : begin + HNSW_ADD_BATCH]))
+    set_depth = getattr(vectorstore, "set_search_depth", None)
+    if set_depth is not None:
+        set_depth(index)
     return index
 
 
@@ -224,7 +228,9 @@ def run_size(kind: str, sampler: Sampler, size: int, rng: np.random.Generator) -
     del flat
     try:
         hnsw_result, hnsw = measure_index("hnsw", lambda: build_hnsw(corpus), queries, truth)
-        hnsw_result.update(neighbours_M=HNSW_NEIGHBOURS, ef_construction=40, ef_search=HNSW_EF_SEARCH)
+        hnsw_result.update(
+            neighbours_M=HNSW_NEIGHBOURS, ef_construction=hnsw.hnsw.efConstruction, ef_search=hnsw.hnsw.efSearch
+        )
         hnsw_result["ef_search_sweep"] = ef_search_sweep(hnsw, queries, truth)
         del hnsw
     except BuildTimeout as stopped:

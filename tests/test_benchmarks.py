@@ -187,3 +187,19 @@ def test_hnsw_build_stops_at_its_budget() -> None:
     with pytest.raises(BuildTimeout) as stopped:
         build_hnsw(vectors, budget_seconds=-1.0)
     assert stopped.value.added == 0
+
+
+def test_column_search_ranks_like_the_engines_lexical_index() -> None:
+    from benchmarks.lexical_scale import ColumnSearch
+    from rag.lexical import LexicalIndex
+
+    texts = [
+        "عاصمة مصر هي القاهرة وتقع على نهر النيل",
+        "كرة القدم رياضة شعبية في العالم العربي",
+        "نهر النيل أطول أنهار أفريقيا",
+        "تقع دمشق في سوريا وهي من أقدم المدن",
+    ]
+    index = LexicalIndex.build(texts)
+    column = ColumnSearch.of(index)
+    for question in ("ما هي عاصمة مصر؟", "أطول نهر في أفريقيا", "مدينة دمشق"):
+        assert list(column.search(question, 2)) == list(index.search(question, 2)[1])
