@@ -296,7 +296,7 @@ def scale_notes(scale: dict) -> str:
         f"floor ({one['floor_ms']} ms p50), keeping `ask` within its 1.5× budget with room for the lexical "
         f"search. HNSW recall@10 on near queries ({one['hnsw_recall_corpus']}): {recall}. "
         f"**Recommended `hnsw_threshold`: {one['switch_at_chunks']:,} chunks with FAISS on 1 thread "
-        f"for single queries, {two['switch_at_chunks']:,} with the current 2 threads** (today: "
+        f"for single queries** ({two['switch_at_chunks']:,} if FAISS ran on 2 threads; today: "
         f"{scale['current_hnsw_threshold']:,}). {depth}"
     )
 
