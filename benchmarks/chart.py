@@ -107,6 +107,9 @@ def scale_panel(axes: Axes, scale: dict) -> None:
         sizes_lexical = [p["chunks"] for p in lexical["points"]]
         values = [p["search"]["p50_ms"] for p in lexical["points"]]
         axes.plot(sizes_lexical, values, "-", marker="D", color="#d62728", label="lexical TF-IDF (real text)")
+        columns = [p["column_search"]["p50_ms"] for p in lexical["points"] if "column_search" in p]
+        if len(columns) == len(sizes_lexical):
+            axes.plot(sizes_lexical, columns, "--", marker="D", color="#d62728", label="lexical, question columns")
     for p in (p for p in mine if "latency" in p["hnsw"]):
         axes.annotate(
             f"HNSW recall@10 {p['hnsw']['recall@10']['near']:.2f}",
