@@ -17,7 +17,7 @@ from rag.language import normalize
 @dataclass
 class LexicalIndex:
     vectorizer: TfidfVectorizer
-    matrix: object  # scipy.sparse CSR, one L2-normalized row per passage
+    matrix: object  # scipy.sparse CSC, one L2-normalized row per passage, read column by column
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -29,14 +29,18 @@ class LexicalIndex:
             dtype=np.float32,
         )
         matrix = vectorizer.fit_transform(texts)
-        return cls(vectorizer, matrix.tocsr())
+        return cls(vectorizer, matrix.tocsc())
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine scores and positions of the ``k`` best passages (score > 0 only)."""
-        scores = (self.matrix @ self.vectorizer.transform([query]).T).toarray().ravel()
-        k = min(k, len(scores))
-        if k == 0:
+        """Cosine scores and positions of the ``k`` best passages (score > 0 only).
+
+        Only the question's own n-gram columns are read: at 13.5k passages that took 0.84 ms
+        against 23.5 ms for the full sparse product, same top 10 (benchmarks/lexical_scale.py)."""
+        question = self.vectorizer.transform([query])
+        k = min(k, self.matrix.shape[0])
+        if k == 0 or question.nnz == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        scores = np.asarray(self.matrix[:, question.indices] @ question.data).ravel()
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         top = top[scores[top] > 0]
