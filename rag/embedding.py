@@ -57,7 +57,8 @@ class Embedder:
         ``encode()``'s batching machinery, about 1.2 ms of a 15 ms query here (same vector)."""
         import torch
 
-        features = self.model.tokenize([self.model.prompts.get(prompt, "") + text])
+        preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize  # renamed in v6
+        features = preprocess([self.model.prompts.get(prompt, "") + text])
         with torch.inference_mode():
             vector = self.model(features)["sentence_embedding"]
         vector = torch.nn.functional.normalize(vector, dim=-1)
