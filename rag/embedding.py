@@ -39,10 +39,10 @@ class Embedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if len(texts) == 1:
             return self._forward_one(texts[0], self.query_prompt)
-        return self._encode(texts, self.query_prompt, batch_size=32, progress=False)
+        return self._encode(texts, self.query_prompt, batch_size=32)
 
-    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self.passage_prompt, batch_size=16, progress=progress)
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt, batch_size=16)
 
     def embed_answer_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors for answer selection: the normalized mean of the passage- and the
@@ -64,7 +64,7 @@ class Embedder:
         vector = torch.nn.functional.normalize(vector, dim=-1)
         return np.ascontiguousarray(vector.numpy(), dtype=np.float32)
 
-    def _encode(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
         prompt_name = prompt if prompt in self.model.prompts else None
         vectors = self.model.encode(
             texts,
@@ -72,7 +72,7 @@ class Embedder:
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=progress,
+            show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
