@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 import numpy as np
@@ -39,7 +40,7 @@ class Retriever:
     @classmethod
     def create(cls, store: VectorStore, embedder: Embedder, fusion_depth: int, rrf_k: int) -> Retriever:
         lexical = LexicalIndex.build([c.text for c in store.chunks])
-        sample = " ".join(a.text[:2000] for a in store.articles.values())
+        sample = " ".join(a.text[:2000] for a in islice(store.articles.values(), 200))
         return cls(store, embedder, lexical, detect_language(sample), fusion_depth, rrf_k)
 
     def embed_question(self, question: str) -> np.ndarray:
