@@ -172,6 +172,8 @@ def assert_sources_shown(reply: Locator) -> None:
     markers = reply.locator(".qa-answer .qa-marker").all_inner_texts()
     assert markers, "the answer carries its citation markers"
     numbers = sorted({marker.strip("[]") for marker in markers})
+    # Streamlit draws the sources after the answer: wait for them before reading their numbers.
+    expect(reply.locator(".qa-source-number")).to_have_count(len(numbers))
     assert sorted(reply.locator(".qa-source-number").all_inner_texts()) == numbers
     open_passages(reply)
     expect(reply.locator(".qa-passage")).to_have_count(len(numbers))
