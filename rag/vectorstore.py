@@ -22,7 +22,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -154,24 +154,24 @@ def open_store(
     progress: Progress | None = None,
     force_rebuild: bool = False,
 ) -> OpenedStore:
-    """Load the saved index if it is intact and fits the inputs; otherwise (re)build it."""
+    """Load the saved index if it is intact and fits the inputs; otherwise (re)build it.
+
+    Articles are chunked only when building: a saved index that fits reports its own chunk count."""
     store_dir = settings.store_dir
-    chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
-    expected = expected_manifest(articles, embedder, settings, index_kind_for(len(chunks), settings))
+    expected = expected_manifest(articles, embedder, settings, kind="")
     if force_rebuild:
         reasons = ["rebuild requested"]
     else:
         try:
             store = load_store(store_dir)
         except FileNotFoundError:
-            store = None
             reasons = []
         except IndexCorruptError as error:
-            store = None
             reasons = [f"index corrupted: {error}"]
             log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
         else:
-            reasons = store.manifest.stale_reasons(expected)
+            kind = index_kind_for(store.manifest.chunk_count, settings)
+            reasons = store.manifest.stale_reasons(replace(expected, index_kind=kind))
             if not reasons:
                 return OpenedStore(store, "reused", [])
             log.warning(
@@ -180,6 +180,8 @@ def open_store(
                 "; ".join(reasons),
             )
     action = "rebuilt" if reasons else "built"
+    chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
+    expected = replace(expected, index_kind=index_kind_for(len(chunks), settings))
     store = build_store(articles, chunks, embedder, expected, store_dir, progress)
     return OpenedStore(store, action, reasons)
 
