@@ -108,7 +108,9 @@ class AnswerComposer:
         sentence_scores = self.store.sentence_vectors @ query_vector
         hit_chunks = {h.position for h in hits}
         pool = {s for p in hit_chunks for s in self._sentences_of_chunk[p]}
-        pool.update(int(i) for i in np.argsort(-sentence_scores)[:GLOBAL_SENTENCES])
+        best = min(GLOBAL_SENTENCES, len(sentence_scores))
+        if best:  # the top sentences in any order: a partial sort, not a full one per question
+            pool.update(int(i) for i in np.argpartition(-sentence_scores, best - 1)[:best])
         needed = {c for s in pool for c in self._chunks_of_sentence[s]}
         chunk_scores = {h.position: h.dense_score for h in hits}
         chunk_scores.update(self.store.chunk_scores(query_vector, sorted(needed - chunk_scores.keys())))
