@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from rag.language import Language, normalize, words
+from rag.lexicon import BilingualLexicon
 from rag.messages import message
 from rag.retrieval import Hit
+from rag.term_matching import TermWeights, matched_share
 from rag.vectorstore import VectorStore
 
 #: Sentences of two different articles this similar say the same thing: cite both. On the seed
@@ -24,6 +26,11 @@ SAME_CLAIM_SIMILARITY = 0.95
 #: on the XQuAD tuning half (even-numbered articles); see README.
 PASSAGE_WEIGHT = 0.5
 WORD_OVERLAP_WEIGHT = 0.05
+#: English questions over Arabic articles: plus this times the IDF-weighted share of the question's
+#: dictionary translations that the sentence contains. Chosen on the XQuAD tuning half (0, 0.05, 0.1,
+#: 0.15 tried): English answers containing the gold answer rose there from 66.7% to 72.2%, and on
+#: the report half from 73.5% to 77.0% (cited passages containing it: 81.8% to 86.0%).
+TRANSLATED_TERM_WEIGHT = 0.1
 #: Besides the sentences of the retrieved passages, the best sentences of the whole corpus compete.
 GLOBAL_SENTENCES = 10
 #: A candidate shorter than this many characters is not an answer on its own.
@@ -80,6 +87,8 @@ class AnswerComposer:
     max_sentences: int = 2
     max_citations: int = 3
     sentence_keep_ratio: float = 0.97
+    lexicon: BilingualLexicon | None = None
+    _term_weights: TermWeights | None = field(default=None, init=False)
     _chunks_of_sentence: list[list[int]] = field(default_factory=list, init=False)
     _sentences_of_chunk: list[list[int]] = field(default_factory=list, init=False)
 
@@ -90,6 +99,8 @@ class AnswerComposer:
         for sentence, chunks in enumerate(self._chunks_of_sentence):
             for chunk in chunks:
                 self._sentences_of_chunk[chunk].append(sentence)
+        if self.lexicon is not None and self.corpus_language == "ar":
+            self._term_weights = TermWeights.build(self._text(s.doc_id, s.start, s.end) for s in self.store.sentences)
 
     def compose(self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray) -> Answer:
         threshold = self.abstain_threshold if language == self.corpus_language else self.abstain_threshold_cross
@@ -115,6 +126,7 @@ class AnswerComposer:
         chunk_scores = {h.position: h.dense_score for h in hits}
         chunk_scores.update(self.store.chunk_scores(query_vector, sorted(needed - chunk_scores.keys())))
         question_words = {w for w in words(question) if len(w) > 2} if language == self.corpus_language else set()
+        translated = self._translated_terms(question, language)
         found = []
         for sentence in pool:
             chunk = self._citing_chunk(sentence, chunk_scores, hit_chunks)
@@ -123,12 +135,20 @@ class AnswerComposer:
                 continue
             score = float(sentence_scores[sentence])
             score += PASSAGE_WEIGHT * max(chunk_scores[c] for c in self._chunks_of_sentence[sentence])
+            text = self._text(self._doc_of(chunk), start, end)
             if question_words:
-                text_words = set(words(self._text(self.store.chunks[chunk].doc_id, start, end)))
-                score += WORD_OVERLAP_WEIGHT * len(question_words & text_words) / len(question_words)
+                score += WORD_OVERLAP_WEIGHT * len(question_words & set(words(text))) / len(question_words)
+            if translated:
+                score += TRANSLATED_TERM_WEIGHT * matched_share(translated, text)
             found.append(Candidate(chunk, sentence, start, end, score, chunk_scores[chunk]))
         found.sort(key=lambda c: (-c.score, c.sentence))
         return found
+
+    def _translated_terms(self, question: str, language: Language) -> list[tuple[frozenset[str], float]]:
+        """The Arabic terms of an English question, with their weights (empty when not applicable)."""
+        if self._term_weights is None or self.lexicon is None or language != "en":
+            return []
+        return self._term_weights.weigh(self.lexicon.term_groups(question))
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: set[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""
@@ -240,7 +260,10 @@ class AnswerComposer:
         return self.store.articles[doc_id].text[start:end]
 
     def _doc(self, candidate: Candidate) -> str:
-        return self.store.chunks[candidate.chunk_position].doc_id
+        return self._doc_of(candidate.chunk_position)
+
+    def _doc_of(self, chunk_position: int) -> str:
+        return self.store.chunks[chunk_position].doc_id
 
 
 def chunks_of_sentences(store: VectorStore) -> list[list[int]]:

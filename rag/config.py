@@ -50,6 +50,10 @@ class Settings:
     #: A second sentence must score at least this share of the best sentence's score.
     sentence_keep_ratio: float = 0.97
     max_question_chars: int = 1000
+    #: FreeDict English-Arabic dictionary (``<path>.index`` and ``<path>.dict.dz``, from Debian's
+    #: dict-freedict-eng-ara) that helps pick answer sentences for English questions over Arabic
+    #: articles. Where it is missing the engine warns and uses the embedding alone.
+    lexicon_path: Path = Path("/usr/share/dictd/freedict-eng-ara")
     #: Above this many chunks the vector index switches from exact to HNSW search. Measured here
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.

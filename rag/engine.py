@@ -15,6 +15,7 @@ from rag.articles import LoadedArticles, load_articles
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.language import detect_language
+from rag.lexicon import BilingualLexicon, load_lexicon
 from rag.retrieval import Hit, Mode, Retriever
 from rag.validation import check_question
 from rag.vectorstore import OpenedStore, Progress, VectorStore, open_store
@@ -27,6 +28,7 @@ class OpenTimings:
     model_load: float
     articles_load: float
     index_open: float
+    lexicon_load: float = 0.0
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Engine:
     retriever: Retriever
     composer: AnswerComposer
     timings: OpenTimings
+    lexicon: BilingualLexicon | None = None
 
     @classmethod
     def open(
@@ -46,6 +49,7 @@ class Engine:
         progress: Progress | None = None,
         force_rebuild: bool = False,
         embedder: Embedder | None = None,
+        lexicon: BilingualLexicon | None = None,
     ) -> Engine:
         """Load the model and articles, then reuse, build or rebuild the index as needed.
 
@@ -59,8 +63,12 @@ class Engine:
         model_done = time.perf_counter()
         opened = open_store(loaded.articles, embedder, settings, progress, force_rebuild)
         index_done = time.perf_counter()
-        timings = OpenTimings(model_done - articles_done, articles_done - started, index_done - model_done)
-        return cls._assemble(settings, embedder, loaded, opened, timings)
+        lexicon = lexicon or load_lexicon(settings.lexicon_path)
+        lexicon_done = time.perf_counter()
+        timings = OpenTimings(
+            model_done - articles_done, articles_done - started, index_done - model_done, lexicon_done - index_done
+        )
+        return cls._assemble(settings, embedder, loaded, opened, timings, lexicon)
 
     @classmethod
     def _assemble(
@@ -70,6 +78,7 @@ class Engine:
         loaded: LoadedArticles,
         opened: OpenedStore,
         timings: OpenTimings,
+        lexicon: BilingualLexicon | None,
     ) -> Engine:
         store = opened.store
         retriever = Retriever.create(store, embedder, settings.fusion_depth, settings.rrf_k)
@@ -81,8 +90,9 @@ class Engine:
             settings.max_sentences,
             settings.max_citations,
             settings.sentence_keep_ratio,
+            lexicon,
         )
-        return cls(settings, embedder, loaded, opened, retriever, composer, timings)
+        return cls(settings, embedder, loaded, opened, retriever, composer, timings, lexicon)
 
     @property
     def store(self) -> VectorStore:
@@ -90,7 +100,7 @@ class Engine:
 
     def rebuild(self, progress: Progress | None = None) -> Engine:
         """A new engine over a freshly built index (the articles are read again)."""
-        return Engine.open(self.settings, progress, force_rebuild=True, embedder=self.embedder)
+        return Engine.open(self.settings, progress, force_rebuild=True, embedder=self.embedder, lexicon=self.lexicon)
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the articles; raises ``QuestionError`` for bad input."""

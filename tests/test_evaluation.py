@@ -45,15 +45,10 @@ def test_load_cases_reports_the_bad_line(tmp_path: Path):
         load_cases(tmp_path / "missing.jsonl")
 
 
-#: Fixed questions the bundled model cannot answer today, and why (see README, "Known limits").
-KNOWN_MODEL_LIMITS = {
-    "f17": "mE5-small ranks the Arabic 'خطا أحمر' sentence 7th for the English 'red line' question",
-}
-
-
 def test_fixed_questions_pass(engine: Engine):
+    assert engine.lexicon is not None, "install Debian's dict-freedict-eng-ara (scripts/setup.sh does as root)"
     cases = load_cases(FIXED_QUESTIONS)
     report = run_eval(engine, cases)
     failures = {r.case.id: r.reason for r in report.results if not r.passed}
-    assert failures.keys() <= KNOWN_MODEL_LIMITS.keys(), failures
-    assert report.passed >= len(cases) - len(KNOWN_MODEL_LIMITS)
+    assert not failures
+    assert report.passed == len(cases) == 22

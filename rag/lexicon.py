@@ -1,0 +1,184 @@
+"""English → Arabic word translations, for English questions asked of Arabic articles.
+
+The embedding model ties many English words only weakly to their Arabic counterparts: for
+"What is Russia's red line regarding Ukraine?" it ranks the sentence with «خطا أحمر» below five
+other sentences about Russia and Ukraine. A bilingual dictionary names the counterparts, so the
+answer step can prefer the sentences that contain them (see ``rag.term_matching``).
+
+The dictionary is FreeDict's English-Arabic one (87k headwords, GPL), installed from Debian's
+package ``dict-freedict-eng-ara`` by ``scripts/setup.sh``. It is in dictd format: an index of
+``headword<TAB>offset<TAB>length`` (offsets in dictd's base64) and a gzip-compatible ``.dict.dz``
+whose entries read ``Headword /pronunciation/`` followed by one translation a line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from rag.language import normalize
+
+log = logging.getLogger(__name__)
+
+_BASE64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+#: Words that frame a question about the articles rather than name what it is about.
+QUESTION_FRAMING = frozenset(
+    [
+        "according",
+        "article",
+        "articles",
+        "report",
+        "reports",
+        "reported",
+        "say",
+        "says",
+        "said",
+        "mention",
+        "mentioned",
+        "tell",
+        "told",
+    ]
+)
+#: Arabic particles inside multi-word translations ("نوع من الخبز"); they carry no meaning alone.
+_ARABIC_PARTICLES = frozenset(normalize(w) for w in ["من", "في", "على", "إلى", "عن", "مع", "بشكل", "نحو"])
+#: A translation longer than this many words is a definition, not a counterpart.
+MAX_TRANSLATION_WORDS = 2
+_ENGLISH_WORD = re.compile(r"[a-z]+")
+_ARABIC_ARTICLE = re.compile(r"^(ال|لل)(?=..)")
+#: Feminine plural and feminine endings (normalized), taken off a term so that it matches every form of its
+#: word by prefix: «اجتماعات» → «اجتماع», which also matches «اجتماع» and «الاجتماعات».
+_ARABIC_ENDING = re.compile(r"(ات|ه)$")
+
+
+class LexiconError(Exception):
+    """The dictionary files exist but cannot be read."""
+
+
+@dataclass(frozen=True)
+class BilingualLexicon:
+    """English headwords (lowercased) with the places of their entries in the decompressed
+    dictionary; an entry is decoded into normalized Arabic terms when first looked up."""
+
+    entries: dict[str, tuple[tuple[int, int], ...]]
+    data: bytes
+    _decoded: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def read_dictd(cls, index_path: Path, dict_path: Path) -> BilingualLexicon:
+        try:
+            data = gzip.decompress(dict_path.read_bytes())
+            index = index_path.read_text(encoding="utf-8")
+            entries: dict[str, tuple[tuple[int, int], ...]] = {}
+            for line in index.splitlines():
+                headword, _, place = line.partition("\t")
+                if headword.startswith("00database") or not place:
+                    continue
+                offset, _, length = place.partition("\t")
+                key = headword.lower()
+                entries[key] = (*entries.get(key, ()), (_decode(offset), _decode(length)))
+        except (OSError, EOFError, UnicodeDecodeError, KeyError, gzip.BadGzipFile) as error:
+            raise LexiconError(f"cannot read {dict_path} or {index_path}: {error}") from error
+        return cls(entries, data)
+
+    def translations(self, headword: str) -> tuple[str, ...]:
+        """Normalized Arabic terms for an English headword (empty when unknown)."""
+        if headword not in self._decoded:
+            terms: tuple[str, ...] = ()
+            for offset, length in self.entries.get(headword, ()):
+                lines = self.data[offset : offset + length].decode("utf-8", "replace").split("\n")[1:]
+                terms += arabic_terms(lines)
+            self._decoded[headword] = tuple(dict.fromkeys(terms))
+        return self._decoded[headword]
+
+    def term_groups(self, question: str) -> list[frozenset[str]]:
+        """One group of Arabic terms for each content word (or two-word phrase) of an English
+        question that the dictionary knows, in question order."""
+        tokens = _ENGLISH_WORD.findall(re.sub(r"'s\b", "", question.lower()))
+        groups: list[frozenset[str]] = []
+        position = 0
+        while position < len(tokens):
+            phrase = " ".join(tokens[position : position + 2])
+            if position + 1 < len(tokens) and self.translations(phrase):
+                groups.append(frozenset(self.translations(phrase)))
+                position += 2
+                continue
+            word = tokens[position]
+            if word not in ENGLISH_STOP_WORDS and word not in QUESTION_FRAMING:
+                terms = self.lookup(word)
+                if terms:
+                    groups.append(frozenset(terms))
+            position += 1
+        return list(dict.fromkeys(groups))
+
+    def lookup(self, word: str) -> tuple[str, ...]:
+        """Translations of ``word`` or, failing that, of its base form (missiles → missile)."""
+        for form in english_base_forms(word):
+            if self.translations(form):
+                return self.translations(form)
+        return ()
+
+
+def english_base_forms(word: str) -> list[str]:
+    """``word`` and the forms it may be inflected from, most likely first."""
+    forms = [word]
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        forms.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        forms.append(word[:-1])
+    if word.endswith("ed") and len(word) > 4:
+        forms += [word[:-2], word[:-1]]
+    if word.endswith("ing") and len(word) > 5:
+        forms += [word[:-3], word[:-3] + "e"]
+    return forms
+
+
+def arabic_terms(lines: list[str]) -> tuple[str, ...]:
+    """The normalized Arabic words of a dictionary entry's translation lines."""
+    terms: list[str] = []
+    for line in lines:
+        text = normalize(line)
+        if not text or re.search(r"[a-z]", text) or len(text.split()) > MAX_TRANSLATION_WORDS:
+            continue
+        for word in re.findall(r"\w+", text):
+            word = _ARABIC_ARTICLE.sub("", word)
+            if len(word) >= 2 and word not in _ARABIC_PARTICLES:
+                terms.append(arabic_stem(word))
+    return tuple(dict.fromkeys(terms))
+
+
+def arabic_stem(word: str) -> str:
+    """``word`` without a plural or feminine ending, when at least three letters remain."""
+    stem = _ARABIC_ENDING.sub("", word)
+    return stem if len(stem) >= 3 else word
+
+
+def load_lexicon(path: Path) -> BilingualLexicon | None:
+    """The dictionary at ``path`` (``path.index`` and ``path.dict.dz``), or ``None`` with a warning:
+    English questions are then answered from the embedding alone."""
+    index_path, dict_path = path.with_name(path.name + ".index"), path.with_name(path.name + ".dict.dz")
+    if not index_path.is_file() or not dict_path.is_file():
+        log.warning(
+            "No English-Arabic dictionary at %s (install Debian's dict-freedict-eng-ara, as scripts/setup.sh "
+            "does); English questions will be matched by the embedding model alone.",
+            path,
+        )
+        return None
+    try:
+        return BilingualLexicon.read_dictd(index_path, dict_path)
+    except LexiconError as error:
+        log.warning("English-Arabic dictionary unusable, English questions use the embedding alone: %s", error)
+        return None
+
+
+def _decode(number: str) -> int:
+    value = 0
+    for character in number:
+        value = value * 64 + _BASE64[character]
+    return value

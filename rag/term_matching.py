@@ -1,0 +1,83 @@
+"""Match translated terms against Arabic sentences, each term weighted by how rare it is.
+
+An Arabic word carries clitics in front (و، ب، ل، ف، ك، ال) and endings behind (ـات، ـة، ـا), so
+a term matches a word when the word, with or without its leading clitics, starts with the term:
+«خط» matches «خطا» and «والخط». Rare terms say more than common ones ("red line" against
+"Russia" in articles about Russia), so each term group counts by its inverse document frequency
+over the corpus's sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+
+from rag.language import words
+
+#: Leading clitics, longest first; a stripped form keeps at least two letters.
+CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+_AFTER_ALL_FORMS = "\U0010ffff"
+
+
+def word_forms(word: str) -> set[str]:
+    """A normalized word and the words it may be with its leading clitics taken off."""
+    forms = {word}
+    for prefix in CLITIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            forms.add(word[len(prefix) :])
+    return forms
+
+
+def text_forms(text: str) -> set[str]:
+    return {form for word in words(text) for form in word_forms(word)}
+
+
+def group_matches(group: Iterable[str], forms: set[str]) -> bool:
+    """Whether any term of ``group`` begins one of ``forms``."""
+    return any(form.startswith(term) for term in group for form in forms)
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """Sentence frequencies of every word form in the corpus, sorted for prefix look-ups."""
+
+    forms: list[str]
+    cumulative_counts: list[int]
+    sentence_count: int
+
+    @classmethod
+    def build(cls, sentences: Iterable[str]) -> TermWeights:
+        counts: Counter[str] = Counter()
+        sentence_count = 0
+        for sentence in sentences:
+            counts.update(text_forms(sentence))
+            sentence_count += 1
+        forms = sorted(counts)
+        return cls(forms, [0, *accumulate(counts[f] for f in forms)], sentence_count)
+
+    def idf(self, group: Iterable[str]) -> float:
+        """Inverse sentence frequency of a term group; a sentence may be counted once per matching
+        form, so the frequency is capped at the number of sentences."""
+        frequency = 0
+        for term in group:
+            low = bisect_left(self.forms, term)
+            high = bisect_left(self.forms, term + _AFTER_ALL_FORMS)
+            frequency += self.cumulative_counts[high] - self.cumulative_counts[low]
+        frequency = min(frequency, self.sentence_count)
+        return math.log((self.sentence_count + 1) / (frequency + 1))
+
+    def weigh(self, groups: list[frozenset[str]]) -> list[tuple[frozenset[str], float]]:
+        return [(group, self.idf(group)) for group in groups]
+
+
+def matched_share(weighted_groups: list[tuple[frozenset[str], float]], text: str) -> float:
+    """The IDF-weighted share of the term groups that ``text`` contains (0 to 1)."""
+    total = sum(weight for _, weight in weighted_groups)
+    if total <= 0:
+        return 0.0
+    forms = text_forms(text)
+    return sum(weight for group, weight in weighted_groups if group_matches(group, forms)) / total

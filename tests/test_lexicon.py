@@ -1,0 +1,111 @@
+import gzip
+import logging
+from pathlib import Path
+
+import pytest
+
+from rag.lexicon import BilingualLexicon, LexiconError, arabic_stem, arabic_terms, english_base_forms, load_lexicon
+
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+ENTRIES = {
+    "Red": "أحمر",
+    "Line": "الخطّ",
+    "Missile": "الصاروخ",
+    "Meetings": "الاجتماعات",
+    "Talks": "المحادثات",
+    "Wigg": "نوع من الخبز",
+    "Red line": "خط أحمر",
+    "S": "أس - الحرف التاسع عشر في اللغة",
+}
+
+
+def _encode(number: int) -> str:
+    digits = ""
+    while True:
+        number, remainder = divmod(number, 64)
+        digits = BASE64[remainder] + digits
+        if number == 0:
+            return digits
+
+
+def write_dictd(folder: Path, entries: dict[str, str]) -> Path:
+    """A dictionary in dictd format, laid out as FreeDict's: a header entry, then one entry a headword."""
+    data, index = b"", []
+    for headword, body in {"00databaseinfo": "header", **entries}.items():
+        entry = f"{headword} /x/\n{body}\n".encode()
+        index.append(f"{headword}\t{_encode(len(data))}\t{_encode(len(entry))}")
+        data += entry
+    prefix = folder / "freedict-eng-ara"
+    prefix.with_name(prefix.name + ".dict.dz").write_bytes(gzip.compress(data))
+    prefix.with_name(prefix.name + ".index").write_text("\n".join(index) + "\n", encoding="utf-8")
+    return prefix
+
+
+@pytest.fixture()
+def lexicon(tmp_path: Path) -> BilingualLexicon:
+    loaded = load_lexicon(write_dictd(tmp_path, ENTRIES))
+    assert loaded is not None
+    return loaded
+
+
+def test_entries_decode_to_normalized_arabic_without_the_article(lexicon: BilingualLexicon):
+    assert lexicon.translations("red") == ("احمر",)
+    assert lexicon.translations("line") == ("خط",)
+    assert lexicon.translations("missile") == ("صاروخ",)
+    assert lexicon.translations("unknown") == ()
+
+
+def test_definitions_and_particles_are_not_terms(lexicon: BilingualLexicon):
+    assert lexicon.translations("s") == ()
+    assert lexicon.translations("wigg") == ()  # "نوع من الخبز" is three words: a definition
+
+
+def test_question_terms_skip_stop_and_framing_words_and_prefer_phrases(lexicon: BilingualLexicon):
+    groups = lexicon.term_groups("What is Russia's red line, according to the articles?")
+    assert groups == [frozenset({"خط", "احمر"})]
+    assert lexicon.term_groups("What did they say about the missiles and talks?") == [
+        frozenset({"صاروخ"}),
+        frozenset({"محادث"}),
+    ]
+    assert lexicon.term_groups("Is it?") == []
+
+
+def test_english_base_forms_cover_regular_inflections():
+    assert "missile" in english_base_forms("missiles")
+    assert "country" in english_base_forms("countries")
+    assert "offer" in english_base_forms("offered")
+    assert "talk" in english_base_forms("talking")
+    assert english_base_forms("press") == ["press"]
+
+
+def test_arabic_terms_drop_feminine_plural_endings_only_when_a_stem_remains():
+    assert arabic_stem("اجتماعات") == "اجتماع"
+    assert arabic_stem("محادثه") == "محادث"
+    assert arabic_stem("كانون") == "كانون"
+    assert arabic_stem("ات") == "ات"
+    assert arabic_terms(["الاجتماعات", "English words", "في"]) == ("اجتماع",)
+
+
+def test_missing_dictionary_warns_and_returns_none(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.WARNING):
+        assert load_lexicon(tmp_path / "absent") is None
+    assert "dict-freedict-eng-ara" in caplog.text
+
+
+def test_corrupt_dictionary_warns_and_returns_none(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    prefix = write_dictd(tmp_path, ENTRIES)
+    prefix.with_name(prefix.name + ".dict.dz").write_bytes(b"not gzip at all")
+    with caplog.at_level(logging.WARNING):
+        assert load_lexicon(prefix) is None
+    assert "unusable" in caplog.text
+    with pytest.raises(LexiconError):
+        BilingualLexicon.read_dictd(
+            prefix.with_name(prefix.name + ".index"), prefix.with_name(prefix.name + ".dict.dz")
+        )
+
+
+def test_the_installed_dictionary_translates_news_words():
+    installed = load_lexicon(Path("/usr/share/dictd/freedict-eng-ara"))
+    assert installed is not None, "install Debian's dict-freedict-eng-ara (scripts/setup.sh does as root)"
+    groups = installed.term_groups("What is Russia's red line regarding Ukraine?")
+    assert frozenset({"احمر"}) in groups and frozenset({"خط"}) in groups
