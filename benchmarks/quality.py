@@ -6,6 +6,7 @@ Run: ``.venv/bin/python -m benchmarks.quality`` (writes ``benchmarks/results/qua
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -61,10 +62,10 @@ def contains_gold(text: str, question: Question) -> bool:
     return any(normalized_contains(text, answer) for answer in question.answers)
 
 
-def evaluate_answers(engine: Engine, questions: list[Question]) -> dict:
+def evaluate_answers(engine: Engine, questions: list[Question], languages: tuple[str, ...] = LANGUAGES) -> dict:
     """Share of ``ask`` answers, and of their cited passages, that contain the Arabic gold answer."""
     results: dict[str, dict] = {}
-    for language in LANGUAGES:
+    for language in languages:
         answer_hits = cited_hits = abstained = gold_cited = answered_hits = 0
         started = time.perf_counter()
         for question in questions:
@@ -86,6 +87,11 @@ def evaluate_answers(engine: Engine, questions: list[Question]) -> dict:
         }
         log(f"answers {language}: {results[language]}")
     return results
+
+
+def without_dictionary(engine: Engine) -> Engine:
+    """The same engine with no English-Arabic dictionary: English answers from the embedding alone."""
+    return replace(engine, composer=replace(engine.composer, lexicon=None), lexicon=None)
 
 
 def confidence_scores(engine: Engine, questions: list[Question], vectors: np.ndarray, language: str) -> list[float]:
@@ -229,6 +235,8 @@ def run() -> dict:
         "retrieval": evaluate_retrieval(engine, data.questions, vectors),
         "reference_recall@1": REFERENCE_POINTS,
         "answers": evaluate_answers(engine, data.questions),
+        "dictionary_loaded": engine.lexicon is not None,
+        "answers_without_dictionary": evaluate_answers(without_dictionary(engine), data.questions, ("en",)),
         "abstention": evaluate_abstention(data, vectors, engine.embedder),
     }
     result["seconds"] = round(time.perf_counter() - started, 1)

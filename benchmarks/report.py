@@ -48,21 +48,23 @@ def retrieval_table(quality: dict) -> str:
     return table(header, rows)
 
 
+def answer_row(name: str, a: dict) -> list[str]:
+    return [
+        name,
+        pct(a["answer_contains_gold"]),
+        pct(a["citations_contain_gold"]),
+        pct(a["gold_paragraph_cited"]),
+        pct(a["abstained"]),
+        pct(a["answer_contains_gold_when_answered"]),
+    ]
+
+
 def answers_table(quality: dict) -> str:
     thresholds = quality["settings"]["abstain_thresholds"]
-    rows = []
-    for language, name in (("en", "English"), ("ar", "Arabic")):
-        a = quality["answers"][language]
-        rows.append(
-            [
-                name,
-                pct(a["answer_contains_gold"]),
-                pct(a["citations_contain_gold"]),
-                pct(a["gold_paragraph_cited"]),
-                pct(a["abstained"]),
-                pct(a["answer_contains_gold_when_answered"]),
-            ]
-        )
+    rows = [answer_row(name, quality["answers"][language]) for language, name in (("en", "English"), ("ar", "Arabic"))]
+    plain = quality.get("answers_without_dictionary", {}).get("en")
+    if plain and quality.get("dictionary_loaded"):
+        rows.insert(1, answer_row("English, without the dictionary", plain))
     header = [
         "questions",
         "answer contains gold",
