@@ -360,6 +360,7 @@ def stats_html(engine: Engine) -> str:
         ("Articles · المقالات", str(len(engine.store.articles))),
         ("Passages · المقاطع", str(len(engine.store.chunks))),
         ("Index · الفهرس", INDEX_ACTIONS.get(engine.opened.action, escaped(engine.opened.action))),
+        ("English-Arabic dictionary · القاموس", "loaded · محمّل" if engine.lexicon else "missing · غير مثبّت"),
     )
     cells = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
     model = f'<tr><td colspan="2">Model · النموذج<br><code>{escaped(engine.settings.model)}</code></td></tr>'
