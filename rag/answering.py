@@ -11,26 +11,23 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from rag.language import Language, normalize, words
+from rag.language import Language, normalize
 from rag.lexicon import BilingualLexicon
 from rag.messages import message
 from rag.retrieval import Hit
-from rag.term_matching import TermWeights, matched_share
+from rag.term_matching import TermWeights, matched_share, question_terms
 from rag.vectorstore import VectorStore
 
 #: Sentences of two different articles this similar say the same thing: cite both. On the seed
 #: articles the one true restatement scored 0.96; related but different claims 0.93-0.94.
 SAME_CLAIM_SIMILARITY = 0.95
 #: A sentence's score: its cosine to the question, plus PASSAGE_WEIGHT times the best cosine of a
-#: passage holding it, plus question-word overlap (same-language questions only). Weights chosen
-#: on the XQuAD tuning half (even-numbered articles); see README.
+#: passage holding it, plus TERM_WEIGHT times the IDF-weighted share of the question's terms that it
+#: contains (``rag.term_matching``): the question's own words when it is in the articles' language,
+#: their dictionary translations for an English question over Arabic articles. Weights chosen on
+#: the XQuAD tuning half (even-numbered articles); see README.
 PASSAGE_WEIGHT = 0.5
-WORD_OVERLAP_WEIGHT = 0.05
-#: English questions over Arabic articles: plus this times the IDF-weighted share of the question's
-#: dictionary translations that the sentence contains. Chosen on the XQuAD tuning half (0, 0.05, 0.1,
-#: 0.15 tried): English answers containing the gold answer rose there from 66.7% to 72.2%, and on
-#: the report half from 73.5% to 77.0% (cited passages containing it: 81.8% to 86.0%).
-TRANSLATED_TERM_WEIGHT = 0.1
+TERM_WEIGHT = 0.1
 #: Besides the sentences of the retrieved passages, the best sentences of the whole corpus compete.
 GLOBAL_SENTENCES = 10
 #: A candidate shorter than this many characters is not an answer on its own.
@@ -88,7 +85,7 @@ class AnswerComposer:
     max_citations: int = 3
     sentence_keep_ratio: float = 0.97
     lexicon: BilingualLexicon | None = None
-    _term_weights: TermWeights | None = field(default=None, init=False)
+    _term_weights: TermWeights = field(init=False)
     _chunks_of_sentence: list[list[int]] = field(default_factory=list, init=False)
     _sentences_of_chunk: list[list[int]] = field(default_factory=list, init=False)
 
@@ -99,8 +96,7 @@ class AnswerComposer:
         for sentence, chunks in enumerate(self._chunks_of_sentence):
             for chunk in chunks:
                 self._sentences_of_chunk[chunk].append(sentence)
-        if self.lexicon is not None and self.corpus_language == "ar":
-            self._term_weights = TermWeights.build(self._text(s.doc_id, s.start, s.end) for s in self.store.sentences)
+        self._term_weights = TermWeights.build(self._text(s.doc_id, s.start, s.end) for s in self.store.sentences)
 
     def compose(self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray) -> Answer:
         threshold = self.abstain_threshold if language == self.corpus_language else self.abstain_threshold_cross
@@ -125,8 +121,7 @@ class AnswerComposer:
         needed = {c for s in pool for c in self._chunks_of_sentence[s]}
         chunk_scores = {h.position: h.dense_score for h in hits}
         chunk_scores.update(self.store.chunk_scores(query_vector, sorted(needed - chunk_scores.keys())))
-        question_words = {w for w in words(question) if len(w) > 2} if language == self.corpus_language else set()
-        translated = self._translated_terms(question, language)
+        terms = self._question_terms(question, language)
         found = []
         for sentence in pool:
             chunk = self._citing_chunk(sentence, chunk_scores, hit_chunks)
@@ -135,20 +130,19 @@ class AnswerComposer:
                 continue
             score = float(sentence_scores[sentence])
             score += PASSAGE_WEIGHT * max(chunk_scores[c] for c in self._chunks_of_sentence[sentence])
-            text = self._text(self._doc_of(chunk), start, end)
-            if question_words:
-                score += WORD_OVERLAP_WEIGHT * len(question_words & set(words(text))) / len(question_words)
-            if translated:
-                score += TRANSLATED_TERM_WEIGHT * matched_share(translated, text)
+            if terms:
+                score += TERM_WEIGHT * matched_share(terms, self._text(self._doc_of(chunk), start, end))
             found.append(Candidate(chunk, sentence, start, end, score, chunk_scores[chunk]))
         found.sort(key=lambda c: (-c.score, c.sentence))
         return found
 
-    def _translated_terms(self, question: str, language: Language) -> list[tuple[frozenset[str], float]]:
-        """The Arabic terms of an English question, with their weights (empty when not applicable)."""
-        if self._term_weights is None or self.lexicon is None or language != "en":
-            return []
-        return self._term_weights.weigh(self.lexicon.term_groups(question))
+    def _question_terms(self, question: str, language: Language) -> list[tuple[frozenset[str], float]]:
+        """The terms to look for in answer sentences, with their weights (empty when there are none)."""
+        if language == self.corpus_language:
+            return self._term_weights.weigh(question_terms(question))
+        if language == "en" and self.corpus_language == "ar" and self.lexicon is not None:
+            return self._term_weights.weigh(self.lexicon.term_groups(question))
+        return []
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: set[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""

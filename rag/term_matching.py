@@ -1,4 +1,7 @@
-"""Match translated terms against Arabic sentences, each term weighted by how rare it is.
+"""Match a question's terms against answer sentences, each term weighted by how rare it is.
+
+The terms are the question's own words (stemmed) for a question in the articles' language, and
+their dictionary translations for an English question over Arabic articles (``rag.lexicon``).
 
 An Arabic word carries clitics in front (و، ب، ل، ف، ك، ال) and endings behind (ـات، ـة، ـا), so
 a term matches a word when the word, with or without its leading clitics, starts with the term:
@@ -10,6 +13,7 @@ over the corpus's sentences.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
@@ -21,6 +25,10 @@ from rag.language import words
 #: Leading clitics, longest first; a stripped form keeps at least two letters.
 CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 _AFTER_ALL_FORMS = "\U0010ffff"
+#: Endings taken off a question word (normalized): attached pronouns, dual and plural endings.
+_QUESTION_WORD_ENDING = re.compile(r"(هما|هم|ها|ه|ات|ون|ين|ان)$")
+#: Question words this short (after normalization) are particles, not terms.
+MIN_QUESTION_WORD = 3
 
 
 def word_forms(word: str) -> set[str]:
@@ -30,6 +38,19 @@ def word_forms(word: str) -> set[str]:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             forms.add(word[len(prefix) :])
     return forms
+
+
+def question_terms(question: str) -> list[frozenset[str]]:
+    """One single-term group per distinct question word: the word without its leading clitics and
+    one ending, kept at three letters or more (تصريحاته → تصريحات, بالصواريخ → صواريخ)."""
+    groups = []
+    for word in dict.fromkeys(words(question)):
+        if len(word) < MIN_QUESTION_WORD:
+            continue
+        bare = min(word_forms(word), key=len)
+        stem = _QUESTION_WORD_ENDING.sub("", bare)
+        groups.append(frozenset({stem if len(stem) >= MIN_QUESTION_WORD else bare}))
+    return list(dict.fromkeys(groups))
 
 
 def text_forms(text: str) -> set[str]:
