@@ -163,8 +163,18 @@ def text_layout(paragraph: Locator) -> dict:
 
 
 def open_passages(reply: Locator) -> None:
-    for summary in reply.locator("[data-testid='stExpander'] summary").all():
-        summary.click()
+    """Open every source expander; a click lost while Streamlit redraws the message is repeated."""
+    summaries = reply.locator("[data-testid='stExpander'] summary")
+    expect(summaries.first).to_be_visible()
+    for _ in range(3):
+        for summary in summaries.all():
+            if not summary.evaluate("element => element.closest('details').open"):
+                summary.click()
+        try:
+            expect(reply.locator(".qa-passage").first).to_be_visible(timeout=3000)
+            return
+        except AssertionError:
+            continue
     expect(reply.locator(".qa-passage").first).to_be_visible()
 
 
