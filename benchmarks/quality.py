@@ -23,6 +23,7 @@ from benchmarks.xquad import Question, XQuAD, split_articles
 from rag.answering import normalized_contains
 from rag.config import Settings
 from rag.engine import Engine
+from rag.language import detect_language
 
 MODES = ("dense", "lexical", "hybrid")
 #: The engine's setting that holds each question language's threshold (the corpus is Arabic).
@@ -95,11 +96,12 @@ def without_dictionary(engine: Engine) -> Engine:
 
 
 def confidence_scores(engine: Engine, questions: list[Question], vectors: np.ndarray, language: str) -> list[float]:
-    """The engine's abstention signal: the best dense score among the ``top_k`` hybrid hits."""
+    """The engine's abstention signal over its ``top_k`` hybrid hits (``AnswerComposer.confidence``)."""
     scores = []
     for question, vector in zip(questions, vectors, strict=True):
-        hits = engine.retriever.retrieve(asked(question, language), engine.settings.top_k, vector)
-        scores.append(max((h.dense_score for h in hits), default=0.0))
+        text = asked(question, language)
+        hits = engine.retriever.retrieve(text, engine.settings.top_k, vector)
+        scores.append(engine.composer.question_confidence(text, detect_language(text), hits))
     return scores
 
 
@@ -127,7 +129,7 @@ def evaluate_abstention(data: XQuAD, vectors: QueryVectors, embedder: object) ->
     folds = {"tune_on_tuning_half": (tuning, report), "tune_on_report_half": (report, tuning)}
     shipped = shipped_thresholds(engine)
     results: dict[str, object] = {
-        "signal": "max dense cosine over the top_k hybrid hits",
+        "signal": "max dense cosine + 0.05 x question-term coverage over the top_k hybrid hits",
         "criterion": "balanced accuracy = (abstain rate on unanswerable + answer rate on answerable) / 2",
         "indexed_articles": sorted(indexed),
         "tuning_articles": sorted(tuning),

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering import Answer
+from rag.answering import COVERAGE_WEIGHT, Answer
 from rag.config import Settings
 from rag.engine import Engine
 
@@ -78,3 +78,23 @@ def test_two_articles_saying_the_same_thing_are_both_cited(tmp_path: Path, engin
     assert {c.doc_id for c in answer.citations} >= {"first", "second"}
     assert "[1][2]" in answer.answer
     check_citations_are_exact(small, answer)
+
+
+def test_confidence_adds_the_question_terms_found_in_a_retrieved_passage(engine: Engine):
+    question = "متى ستعقد المحادثات في جنيف؟"
+    hits = engine.retrieve(question, engine.settings.top_k)
+    best_cosine = max(h.dense_score for h in hits)
+    with_terms = engine.composer.question_confidence(question, "ar", hits)
+    assert best_cosine < with_terms <= best_cosine + COVERAGE_WEIGHT
+    assert engine.composer.confidence(hits, []) == best_cosine
+    assert engine.composer.confidence([], []) == 0.0
+
+
+def test_off_topic_questions_are_less_confident_than_answerable_ones(engine: Engine):
+    def confidence(question: str, language: str) -> float:
+        return engine.composer.question_confidence(question, language, engine.retrieve(question, 5))
+
+    assert confidence("ما نتيجة مباراة كرة القدم أمس؟", "ar") < engine.settings.abstain_threshold
+    assert confidence("متى ستعقد المحادثات في جنيف؟", "ar") > engine.settings.abstain_threshold
+    assert confidence("How do I bake sourdough bread?", "en") < engine.settings.abstain_threshold_cross
+    assert confidence("What did Washington offer on missiles?", "en") > engine.settings.abstain_threshold_cross
