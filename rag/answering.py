@@ -86,6 +86,7 @@ class AnswerComposer:
     corpus_language: Language
     abstain_threshold: float
     abstain_threshold_cross: float
+    abstain_threshold_cross_without_dictionary: float
     max_sentences: int = 2
     max_citations: int = 3
     sentence_keep_ratio: float = 0.97
@@ -104,7 +105,7 @@ class AnswerComposer:
         self._term_weights = TermWeights.build(self._text(s.doc_id, s.start, s.end) for s in self.store.sentences)
 
     def compose(self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray) -> Answer:
-        threshold = self.abstain_threshold if language == self.corpus_language else self.abstain_threshold_cross
+        threshold = self.threshold(language)
         terms = self._question_terms(question, language)
         if not hits or self.confidence(hits, terms) < threshold:
             return Answer(question, language, message("abstain", language), True, [])
@@ -113,6 +114,14 @@ class AnswerComposer:
         if not chosen:
             return Answer(question, language, message("abstain", language), True, [])
         return self._write(question, language, chosen, candidates)
+
+    def threshold(self, language: Language) -> float:
+        """The confidence below which a question in ``language`` is not answered."""
+        if language == self.corpus_language:
+            return self.abstain_threshold
+        if self.lexicon is None:
+            return self.abstain_threshold_cross_without_dictionary
+        return self.abstain_threshold_cross
 
     def confidence(self, hits: list[Hit], terms: list[tuple[frozenset[str], float]]) -> float:
         """How sure the articles answer the question: the best passage cosine plus COVERAGE_WEIGHT

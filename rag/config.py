@@ -48,6 +48,9 @@ class Settings:
     #: answer 95% of answerable questions (see README).
     abstain_threshold: float = 0.8435
     abstain_threshold_cross: float = 0.7691
+    #: The cross-language threshold when no dictionary is installed: English questions then have no
+    #: terms to cover, so the confidence is the passage cosine alone (calibrated the same way).
+    abstain_threshold_cross_without_dictionary: float = 0.758
     #: A second sentence must score at least this share of the best sentence's score.
     sentence_keep_ratio: float = 0.97
     max_question_chars: int = 1000

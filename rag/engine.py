@@ -87,6 +87,7 @@ class Engine:
             retriever.corpus_language,
             settings.abstain_threshold,
             settings.abstain_threshold_cross,
+            settings.abstain_threshold_cross_without_dictionary,
             settings.max_sentences,
             settings.max_citations,
             settings.sentence_keep_ratio,

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,16 @@ def test_off_topic_questions_are_less_confident_than_answerable_ones(engine: Eng
     assert confidence("متى ستعقد المحادثات في جنيف؟", "ar") > engine.settings.abstain_threshold
     assert confidence("How do I bake sourdough bread?", "en") < engine.settings.abstain_threshold_cross
     assert confidence("What did Washington offer on missiles?", "en") > engine.settings.abstain_threshold_cross
+
+
+def test_without_the_dictionary_english_questions_use_the_cosine_only_threshold(engine: Engine):
+    composer = replace(engine.composer, lexicon=None)
+    settings = engine.settings
+    assert composer.threshold("en") == settings.abstain_threshold_cross_without_dictionary
+    assert engine.composer.threshold("en") == settings.abstain_threshold_cross
+    assert composer.threshold("ar") == engine.composer.threshold("ar") == settings.abstain_threshold
+    question = "What did Washington offer on missiles?"
+    hits = engine.retrieve(question, settings.top_k)
+    answer = composer.compose(question, "en", hits, engine.retriever.embed_question(question))
+    assert not answer.abstained
+    check_citations_are_exact(engine, answer)
