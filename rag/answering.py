@@ -119,9 +119,13 @@ class AnswerComposer:
         """The confidence below which a question in ``language`` is not answered."""
         if language == self.corpus_language:
             return self.abstain_threshold
-        if self.lexicon is None:
-            return self.abstain_threshold_cross_without_dictionary
-        return self.abstain_threshold_cross
+        if self._dictionary_applies(language):
+            return self.abstain_threshold_cross
+        return self.abstain_threshold_cross_without_dictionary
+
+    def _dictionary_applies(self, language: Language) -> bool:
+        """The dictionary translates English questions for Arabic articles, nothing else."""
+        return self.lexicon is not None and language == "en" and self.corpus_language == "ar"
 
     def confidence(self, hits: list[Hit], terms: list[tuple[frozenset[str], float]]) -> float:
         """How sure the articles answer the question: the best passage cosine plus COVERAGE_WEIGHT
@@ -171,7 +175,7 @@ class AnswerComposer:
         """The terms to look for in answer sentences, with their weights (empty when there are none)."""
         if language == self.corpus_language:
             return self._term_weights.weigh(question_terms(question))
-        if language == "en" and self.corpus_language == "ar" and self.lexicon is not None:
+        if self._dictionary_applies(language):
             return self._term_weights.weigh(self.lexicon.term_groups(question))
         return []
 

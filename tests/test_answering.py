@@ -107,6 +107,8 @@ def test_without_the_dictionary_english_questions_use_the_cosine_only_threshold(
     assert composer.threshold("en") == settings.abstain_threshold_cross_without_dictionary
     assert engine.composer.threshold("en") == settings.abstain_threshold_cross
     assert composer.threshold("ar") == engine.composer.threshold("ar") == settings.abstain_threshold
+    english_articles = replace(engine.composer, corpus_language="en")  # the dictionary is English → Arabic only
+    assert english_articles.threshold("ar") == settings.abstain_threshold_cross_without_dictionary
     question = "What did Washington offer on missiles?"
     hits = engine.retrieve(question, settings.top_k)
     answer = composer.compose(question, "en", hits, engine.retriever.embed_question(question))
