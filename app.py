@@ -360,11 +360,12 @@ def stats_html(engine: Engine) -> str:
         ("Articles · المقالات", str(len(engine.store.articles))),
         ("Passages · المقاطع", str(len(engine.store.chunks))),
         ("Index · الفهرس", INDEX_ACTIONS.get(engine.opened.action, escaped(engine.opened.action))),
-        ("English-Arabic dictionary · القاموس", "loaded · محمّل" if engine.lexicon else "missing · غير مثبّت"),
     )
     cells = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
     model = f'<tr><td colspan="2">Model · النموذج<br><code>{escaped(engine.settings.model)}</code></td></tr>'
-    return f'<table class="qa-stats">{cells}{model}</table>'
+    status = "loaded · محمّل" if engine.lexicon else "not installed: English answers are weaker · غير مثبّت"
+    dictionary = f'<tr><td colspan="2">English-Arabic dictionary · القاموس<br>{status}</td></tr>'
+    return f'<table class="qa-stats">{cells}{model}{dictionary}</table>'
 
 
 def article_html(title: str, outlet: str | None, doc_id: str) -> str:

@@ -306,7 +306,7 @@ def test_rebuild_button_rebuilds_the_index(page: AppTest) -> None:
     assert "rebuilt · أعيد بناؤه" in sidebar
     passages = re.search(r"<td>Passages · المقاطع</td><td>(\d+)</td>", sidebar)
     assert passages
-    assert "<td>English-Arabic dictionary · القاموس</td><td>loaded · محمّل</td>" in sidebar
+    assert "English-Arabic dictionary · القاموس<br>loaded · محمّل</td>" in sidebar
     assert [s.value for s in page.sidebar.success] == [
         f"Index rebuilt: {passages.group(1)} passages · أعيد بناء الفهرس"
     ]
