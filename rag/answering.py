@@ -107,9 +107,9 @@ class AnswerComposer:
     def compose(self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray) -> Answer:
         threshold = self.threshold(language)
         terms = self._question_terms(question, language)
-        if not hits or self.confidence(hits, terms) < threshold:
+        if self.confidence(hits, terms) < threshold:
             return Answer(question, language, message("abstain", language), True, [])
-        candidates = self.candidates(question, language, hits, query_vector, terms)
+        candidates = self.candidates(hits, query_vector, terms)
         chosen = self._choose(candidates)
         if not chosen:
             return Answer(question, language, message("abstain", language), True, [])
@@ -139,12 +139,7 @@ class AnswerComposer:
         return self.confidence(hits, self._question_terms(question, language))
 
     def candidates(
-        self,
-        question: str,
-        language: Language,
-        hits: list[Hit],
-        query_vector: np.ndarray,
-        terms: list[tuple[frozenset[str], float]] | None = None,
+        self, hits: list[Hit], query_vector: np.ndarray, terms: list[tuple[frozenset[str], float]]
     ) -> list[Candidate]:
         """Sentences of the retrieved passages and the corpus's best sentences, scored and sorted."""
         sentence_scores = self.store.sentence_vectors @ query_vector
@@ -156,7 +151,6 @@ class AnswerComposer:
         needed = {c for s in pool for c in self._chunks_of_sentence[s]}
         chunk_scores = {h.position: h.dense_score for h in hits}
         chunk_scores.update(self.store.chunk_scores(query_vector, sorted(needed - chunk_scores.keys())))
-        terms = self._question_terms(question, language) if terms is None else terms
         found = []
         for sentence in pool:
             chunk = self._citing_chunk(sentence, chunk_scores, hit_chunks)

@@ -102,9 +102,11 @@ class BilingualLexicon:
         groups: list[frozenset[str]] = []
         position = 0
         while position < len(tokens):
-            phrase = " ".join(tokens[position : position + 2])
-            if position + 1 < len(tokens) and self.translations(phrase):
-                groups.append(frozenset(self.translations(phrase)))
+            phrase_terms = (
+                self.translations(" ".join(tokens[position : position + 2])) if position + 1 < len(tokens) else ()
+            )
+            if phrase_terms:
+                groups.append(frozenset(phrase_terms))
                 position += 2
                 continue
             word = tokens[position]
@@ -118,8 +120,9 @@ class BilingualLexicon:
     def lookup(self, word: str) -> tuple[str, ...]:
         """Translations of ``word`` or, failing that, of its base form (missiles → missile)."""
         for form in english_base_forms(word):
-            if self.translations(form):
-                return self.translations(form)
+            terms = self.translations(form)
+            if terms:
+                return terms
         return ()
 
 
