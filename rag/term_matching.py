@@ -18,9 +18,10 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
-from rag.language import words
+from rag.language import normalize, words
 
 #: Leading clitics, longest first; a stripped form keeps at least two letters.
 CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
@@ -57,9 +58,17 @@ def text_forms(text: str) -> set[str]:
     return {form for word in words(text) for form in word_forms(word)}
 
 
-def group_matches(group: Iterable[str], forms: set[str]) -> bool:
-    """Whether any term of ``group`` begins one of ``forms``."""
-    return any(form.startswith(term) for term in group for form in forms)
+def group_matches(group: frozenset[str], text: str) -> bool:
+    """Whether a word of ``text``, with or without its leading clitics, begins with a term of ``group``."""
+    return _group_pattern(group).search(normalize(text)) is not None
+
+
+@lru_cache(maxsize=4096)
+def _group_pattern(group: frozenset[str]) -> re.Pattern[str]:
+    """The same test as ``word_forms`` makes, as one search over normalized text: a word start, an
+    optional clitic, then a term (terms have two letters or more, so a stripped form keeps two)."""
+    terms = "|".join(re.escape(term) for term in sorted(group, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{'|'.join(CLITIC_PREFIXES)})?(?:{terms})")
 
 
 @dataclass(frozen=True)
@@ -100,5 +109,6 @@ def matched_share(weighted_groups: list[tuple[frozenset[str], float]], text: str
     total = sum(weight for _, weight in weighted_groups)
     if total <= 0:
         return 0.0
-    forms = text_forms(text)
-    return sum(weight for group, weight in weighted_groups if group_matches(group, forms)) / total
+    normalized = normalize(text)
+    found = (weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
+    return sum(found) / total

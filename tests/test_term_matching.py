@@ -1,6 +1,16 @@
 import math
 
-from rag.term_matching import TermWeights, group_matches, matched_share, question_terms, text_forms, word_forms
+from rag.articles import load_articles
+from rag.language import split_sentences
+from rag.term_matching import (
+    TermWeights,
+    group_matches,
+    matched_share,
+    question_terms,
+    text_forms,
+    word_forms,
+)
+from tests.conftest import SEEDS
 
 
 def test_word_forms_take_off_leading_clitics_but_keep_two_letters():
@@ -10,10 +20,10 @@ def test_word_forms_take_off_leading_clitics_but_keep_two_letters():
 
 
 def test_terms_match_words_with_clitics_and_endings():
-    assert group_matches({"خط"}, text_forms("يعد خطا أحمر بالنسبة لها"))
-    assert group_matches({"اجتماع"}, text_forms("هذه الاجتماعات"))
-    assert not group_matches({"خط"}, text_forms("أحمر اللون"))
-    assert not group_matches({"احمر"}, text_forms("الحمراء"))
+    assert group_matches(frozenset({"خط"}), "يعد خطا أحمر بالنسبة لها")
+    assert group_matches(frozenset({"اجتماع"}), "هذه الاجتماعات")
+    assert not group_matches(frozenset({"خط"}), "أحمر اللون")
+    assert not group_matches(frozenset({"احمر"}), "الحمراء")
 
 
 def test_rare_terms_weigh_more_than_common_ones():
@@ -46,3 +56,18 @@ def test_question_terms_match_other_forms_of_the_same_word():
     weighted = [(group, 1.0) for group in question_terms("ما هي الاجتماعات المقبلة؟")]
     assert matched_share(weighted, "سيعقد اجتماع ثان") > 0
     assert question_terms("What missiles?") == [frozenset({"what"}), frozenset({"missiles"})]
+
+
+def test_text_search_agrees_with_the_word_forms_definition():
+    articles = load_articles(SEEDS).articles
+    sentences = [a.text[start:end] for a in articles for start, end in split_sentences(a.text)]
+    terms = {form[:length] for s in sentences[::7] for form in text_forms(s) for length in (2, 3, 5)}
+    checked = matched = 0
+    for sentence in sentences[::3]:
+        forms = text_forms(sentence)
+        for term in sorted(terms)[::11]:
+            expected = any(form.startswith(term) for form in forms)
+            assert group_matches(frozenset({term}), sentence) == expected, (term, sentence)
+            checked += 1
+            matched += expected
+    assert checked > 1000 and 0 < matched < checked
