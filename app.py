@@ -1,8 +1,9 @@
 """The chat page: ask the articles a question in Arabic or English, read the answer and its sources.
 
-This page only draws: every answer comes from ``rag.engine.Engine``. All user and article text is
-``html.escape``d before it is placed in HTML and drawn with ``st.html`` (no Markdown, sanitized), in
-paragraphs with ``dir="auto"`` so that each paragraph reads in the direction of its own language.
+This page only draws: every answer comes from the engine's public surface (``from rag import ...``).
+All user and article text is ``html.escape``d before it is placed in HTML and drawn with ``st.html``
+(no Markdown, sanitized), in paragraphs with ``dir="auto"`` so that each paragraph reads in the direction
+of its own language.
 
 Run it with ``scripts/run.sh``.
 """
@@ -17,14 +18,21 @@ from typing import NoReturn
 
 import streamlit as st
 
-from rag.answering import Answer, Citation
-from rag.articles import ArticlesError
-from rag.config import Settings
-from rag.embedding import ModelLoadError
-from rag.engine import Engine
-from rag.highlight import Segment, answer_pieces, cited_numbers, passage_paragraphs
-from rag.validation import QuestionError
-from rag.vectorstore import Progress
+from rag import (
+    Answer,
+    AnswerSentence,
+    ArticlesError,
+    Citation,
+    Engine,
+    EngineInfo,
+    ModelLoadError,
+    Progress,
+    QuestionError,
+    RagError,
+    Segment,
+    Settings,
+    passage_paragraphs,
+)
 
 PAGE_TITLE = "Arabic news QA — أسئلة الأخبار"
 EXAMPLE_QUESTIONS = (
@@ -35,6 +43,12 @@ EXAMPLE_QUESTIONS = (
 )
 MAX_TOP_K = 20
 MARKER_START = '<span class="qa-marker">'
+DICTIONARY_STATES = {
+    "loaded": "loaded · محمّل",
+    "installed": "installed, loads on the first English question · مثبّت",
+    "missing": "not installed: English answers are weaker · غير مثبّت",
+    "off": "off · معطّل",
+}
 INDEX_ACTIONS = {
     "reused": "saved · محفوظ",
     "built": "built now · بُني الآن",
@@ -193,20 +207,19 @@ def text_html(text: str, css_class: str) -> str:
     return f'<div class="qa-text {css_class}">{paragraphs}</div>'
 
 
+def sentence_html(sentence: AnswerSentence, answer_language: str) -> str:
+    """One answer sentence as a paragraph: a quote in another language than the answer's between
+    quotation marks, then its citation markers (kept on the line of the words they cite)."""
+    text = escaped(sentence.text)
+    if sentence.role == "quote" and sentence.language != answer_language:
+        text = f"“{text}”"
+    markers = "".join(f"{MARKER_START}[{n}]</span>" for n in sentence.citations)
+    return f'<p dir="auto">{text}&nbsp;{markers}</p>' if markers else f'<p dir="auto">{text}</p>'
+
+
 def answer_html(answer: Answer) -> str:
-    numbers = {citation.n for citation in answer.citations}
-    paragraphs = []
-    for line in answer.answer.split("\n"):
-        if not line.strip():
-            continue
-        pieces = "".join(
-            f"{MARKER_START}{escaped(piece.text)}</span>" if piece.citation is not None else escaped(piece.text)
-            for piece in answer_pieces(line, numbers)
-        )
-        # A marker stays on the line of the words it cites.
-        pieces = pieces.replace(f" {MARKER_START}", f"&nbsp;{MARKER_START}")
-        paragraphs.append(f'<p dir="auto">{pieces}</p>')
-    return f'<div class="qa-text qa-answer">{"".join(paragraphs)}</div>'
+    paragraphs = "".join(sentence_html(sentence, answer.language) for sentence in answer.sentences)
+    return f'<div class="qa-text qa-answer">{paragraphs}</div>'
 
 
 def segment_html(segment: Segment) -> str:
@@ -240,12 +253,6 @@ def meta_html(outlet: str | None, doc_id: str) -> str:
         f'<span class="qa-field"><span class="qa-label">ID</span> <code dir="ltr">{escaped(doc_id)}</code></span>'
         "</div>"
     )
-
-
-def cited_sources(answer: Answer) -> list[Citation]:
-    """The citations whose markers appear in the answer, in citation order."""
-    cited = set(cited_numbers(answer.answer, {citation.n for citation in answer.citations}))
-    return [citation for citation in answer.citations if citation.n in cited]
 
 
 def ask(engine: Engine, question: str, top_k: int) -> Turn | None:
@@ -288,6 +295,8 @@ def open_engine(holder: EngineHolder) -> Engine:
         stop_with_error("The articles could not be loaded · تعذر تحميل المقالات", error)
     except ModelLoadError as error:
         stop_with_error("The model could not be loaded · تعذر تحميل النموذج", error)
+    except RagError as error:
+        stop_with_error("The index could not be opened · تعذر فتح الفهرس", error)
     return engine
 
 
@@ -311,10 +320,10 @@ def render_source(citation: Citation) -> None:
 
 def render_answer(answer: Answer) -> None:
     if answer.abstained:
-        st.html(text_html(answer.answer, "qa-notice qa-abstained"))
+        st.html(text_html(answer.text, "qa-notice qa-abstained"))
         return
     st.html(answer_html(answer))
-    sources = cited_sources(answer)
+    sources = answer.cited()
     if sources:
         st.html('<div class="qa-sources-heading">Sources · المصادر</div>')
     for citation in sources:
@@ -355,15 +364,15 @@ def render_examples() -> None:
         )
 
 
-def stats_html(engine: Engine) -> str:
+def stats_html(info: EngineInfo) -> str:
     rows = (
-        ("Articles · المقالات", str(len(engine.store.articles))),
-        ("Passages · المقاطع", str(len(engine.store.chunks))),
-        ("Index · الفهرس", INDEX_ACTIONS.get(engine.opened.action, escaped(engine.opened.action))),
+        ("Articles · المقالات", str(len(info.articles))),
+        ("Passages · المقاطع", str(info.passages)),
+        ("Index · الفهرس", INDEX_ACTIONS.get(info.index_action, escaped(info.index_action))),
     )
     cells = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
-    model = f'<tr><td colspan="2">Model · النموذج<br><code>{escaped(engine.settings.model)}</code></td></tr>'
-    status = "loaded · محمّل" if engine.lexicon else "not installed: English answers are weaker · غير مثبّت"
+    model = f'<tr><td colspan="2">Model · النموذج<br><code>{escaped(info.model)}</code></td></tr>'
+    status = DICTIONARY_STATES.get(info.dictionary, escaped(info.dictionary))
     dictionary = f'<tr><td colspan="2">English-Arabic dictionary · القاموس<br>{status}</td></tr>'
     return f'<table class="qa-stats">{cells}{model}{dictionary}</table>'
 
@@ -378,14 +387,15 @@ def article_html(title: str, outlet: str | None, doc_id: str) -> str:
 
 
 def render_index(engine: Engine) -> None:
+    info = engine.info()
     st.subheader("Index · الفهرس")
-    st.html(stats_html(engine))
-    if engine.opened.reasons:
-        st.html(f'<div class="qa-meta">Why · السبب: {escaped("; ".join(engine.opened.reasons))}</div>')
-    articles = engine.store.articles
+    st.html(stats_html(info))
+    if info.index_reasons:
+        st.html(f'<div class="qa-meta">Why · السبب: {escaped("; ".join(info.index_reasons))}</div>')
+    articles = info.articles
     with st.expander(f"Articles ({len(articles)}) · المقالات", expanded=len(articles) <= 10):
-        st.html("".join(article_html(a.title, a.source, doc_id) for doc_id, a in articles.items()))
-    skipped = engine.loaded.skipped
+        st.html("".join(article_html(a.title, a.source, a.doc_id) for a in articles))
+    skipped = info.skipped
     if skipped:
         st.warning(f"{len(skipped)} unreadable file(s) skipped · ملفات لم تُقرأ")
         st.html(text_html("\n".join(f"{s.path.name}: {s.reason}" for s in skipped), "qa-meta"))
@@ -422,12 +432,12 @@ def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
         report, remove_bar = progress_bar("Rebuilding the index · إعادة بناء الفهرس")
         try:
             engine = holder.rebuild(current, report)
-        except (ArticlesError, ModelLoadError) as error:
+        except RagError as error:
             show_error("The index could not be rebuilt · تعذرت إعادة بناء الفهرس", error)
             return None
         finally:
             remove_bar()
-    st.session_state[NOTICE] = f"Index rebuilt: {len(engine.store.chunks)} passages · أعيد بناء الفهرس"
+    st.session_state[NOTICE] = f"Index rebuilt: {engine.info().passages} passages · أعيد بناء الفهرس"
     return engine
 
 

@@ -14,8 +14,7 @@ import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from rag.config import Settings  # noqa: E402
-from rag.engine import Engine  # noqa: E402
+from rag import Engine, Settings  # noqa: E402
 
 
 def main(docs_dir: str, store_dir: str, question: str) -> None:
@@ -26,13 +25,14 @@ def main(docs_dir: str, store_dir: str, question: str) -> None:
     asked = time.perf_counter()
     answer = engine.ask(question)
     first_query = time.perf_counter() - asked
+    info = engine.info()
     record = {
         "imports": imports,
-        "model_load": engine.timings.model_load,
-        "articles_load": engine.timings.articles_load,
-        "index_open": engine.timings.index_open,
+        "model_load": info.timings.model_load,
+        "articles_load": info.timings.articles_load,
+        "index_open": info.timings.index_open,
         "engine_open": asked - opening,
-        "index_action": engine.opened.action,
+        "index_action": info.index_action,
         "first_query": first_query,
         "answered_at": time.time(),
         "abstained": answer.abstained,

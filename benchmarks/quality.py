@@ -6,12 +6,9 @@ Run: ``.venv/bin/python -m benchmarks.quality`` (writes ``benchmarks/results/qua
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-
-import numpy as np
 
 from benchmarks.common import log, write_result
-from benchmarks.corpus import LANGUAGES, QueryVectors, asked, corpus_facts, load_default_xquad, open_engine
+from benchmarks.corpus import LANGUAGES, asked, corpus_facts, load_default_xquad, open_engine
 from benchmarks.metrics import (
     abstention_rates,
     choose_threshold,
@@ -20,10 +17,7 @@ from benchmarks.metrics import (
     threshold_for_answer_rate,
 )
 from benchmarks.xquad import Question, XQuAD, split_articles
-from rag.answering import normalized_contains
-from rag.config import Settings
-from rag.engine import Engine
-from rag.language import detect_language
+from rag import Answer, Engine, Settings, normalized_contains
 
 MODES = ("dense", "lexical", "hybrid")
 #: The engine's setting that holds each question language's threshold (the corpus is Arabic).
@@ -44,16 +38,18 @@ def pair_name(language: str) -> str:
     return f"{language}->ar"
 
 
-def evaluate_retrieval(engine: Engine, questions: list[Question], vectors: QueryVectors) -> dict:
+def evaluate_retrieval(engine: Engine, questions: list[Question]) -> dict:
     """recall@1, recall@5 and MRR@10 of the gold paragraph, per language pair and ranker."""
     results: dict[str, dict] = {}
     for language in LANGUAGES:
         results[pair_name(language)] = {}
+        texts = [asked(question, language) for question in questions]
         for mode in MODES:
-            ranks = []
-            for question, vector in zip(questions, vectors.by_language[language], strict=True):
-                hits = engine.retriever.retrieve(asked(question, language), RETRIEVAL_DEPTH, vector, mode)
-                ranks.append(gold_rank([h.chunk.doc_id for h in hits], question.doc_id))
+            rankings = engine.retrieve_many(texts, RETRIEVAL_DEPTH, mode)
+            ranks = [
+                gold_rank([h.chunk.doc_id for h in hits], question.doc_id)
+                for question, hits in zip(questions, rankings, strict=True)
+            ]
             results[pair_name(language)][mode] = retrieval_summary(ranks)
             log(f"retrieval {pair_name(language)} {mode}: {results[pair_name(language)][mode]}")
     return results
@@ -69,11 +65,10 @@ def evaluate_answers(engine: Engine, questions: list[Question], languages: tuple
     for language in languages:
         answer_hits = cited_hits = abstained = gold_cited = answered_hits = 0
         started = time.perf_counter()
-        for question in questions:
-            answer = engine.ask(question.text(language))
+        for question, answer in zip(questions, ask_all(engine, questions, language), strict=True):
             abstained += answer.abstained
-            answer_hits += contains_gold(answer.answer, question)
-            answered_hits += not answer.abstained and contains_gold(answer.answer, question)
+            answer_hits += contains_gold(answer.text, question)
+            answered_hits += not answer.abstained and contains_gold(answer.text, question)
             cited_hits += any(contains_gold(c.text, question) for c in answer.citations)
             gold_cited += any(c.doc_id == question.doc_id for c in answer.citations)
         n = len(questions)
@@ -90,22 +85,19 @@ def evaluate_answers(engine: Engine, questions: list[Question], languages: tuple
     return results
 
 
-def without_dictionary(engine: Engine) -> Engine:
-    """The same engine with no English-Arabic dictionary: English answers from the embedding alone."""
-    return replace(engine, composer=replace(engine.composer, lexicon=None), lexicon=None)
+def ask_all(engine: Engine, questions: list[Question], language: str) -> list[Answer]:
+    """Every question asked in ``language`` (embedded in batches); XQuAD questions all pass the input checks."""
+    answers = engine.ask_many([question.text(language) for question in questions])
+    assert all(isinstance(answer, Answer) for answer in answers)
+    return answers
 
 
-def confidence_scores(engine: Engine, questions: list[Question], vectors: np.ndarray, language: str) -> list[float]:
-    """The engine's abstention signal over its ``top_k`` hybrid hits (``AnswerComposer.confidence``)."""
-    scores = []
-    for question, vector in zip(questions, vectors, strict=True):
-        text = asked(question, language)
-        hits = engine.retriever.retrieve(text, engine.settings.top_k, vector)
-        scores.append(engine.composer.question_confidence(text, detect_language(text), hits))
-    return scores
+def confidence_scores(engine: Engine, questions: list[Question], language: str) -> list[float]:
+    """The engine's abstention signal for each question (``Answer.confidence``, ``rag/abstention.py``)."""
+    return [answer.confidence for answer in ask_all(engine, questions, language)]
 
 
-def evaluate_abstention(data: XQuAD, vectors: QueryVectors, embedder: object) -> dict:
+def evaluate_abstention(data: XQuAD, base: Engine) -> dict:
     """Index half of the articles; tune the threshold on one half of all articles, report on the other.
 
     Article ``i`` is indexed when ``i % 2 == 0``; it belongs to the tuning half when ``i % 4 in {0, 1}``
@@ -113,8 +105,8 @@ def evaluate_abstention(data: XQuAD, vectors: QueryVectors, embedder: object) ->
     """
     indexed = split_articles(data.article_count, 2, {0})
     tuning = split_articles(data.article_count, 4, {0, 1})
-    engine = open_engine([p for p in data.paragraphs if p.article in indexed], "xquad_half", embedder)
-    scores = {lang: confidence_scores(engine, data.questions, vectors.by_language[lang], lang) for lang in LANGUAGES}
+    engine = open_engine([p for p in data.paragraphs if p.article in indexed], "xquad_half", base)
+    scores = {lang: confidence_scores(engine, data.questions, lang) for lang in LANGUAGES}
 
     def split(language: str | None, half: set[int], answerable: bool) -> list[float]:
         languages = LANGUAGES if language is None else (language,)
@@ -170,8 +162,8 @@ def evaluate_abstention(data: XQuAD, vectors: QueryVectors, embedder: object) ->
     per_language = {lang: tuned[lang]["tuned"]["threshold"] for lang in LANGUAGES}
     results["recommended_thresholds"] = {"single": single, **per_language}
     results["end_to_end_held_out"] = {
-        "single": ask_held_out(data, embedder, indexed, report, dict.fromkeys(LANGUAGES, single)),
-        "per_language": ask_held_out(data, embedder, indexed, report, per_language),
+        "single": ask_held_out(data, base, indexed, report, dict.fromkeys(LANGUAGES, single)),
+        "per_language": ask_held_out(data, base, indexed, report, per_language),
     }
     return results
 
@@ -193,19 +185,19 @@ def threshold_changes(threshold: float, language: str) -> dict[str, float]:
 
 
 def ask_held_out(
-    data: XQuAD, embedder: object, indexed: set[int], held_out: set[int], thresholds: dict[str, float]
+    data: XQuAD, base: Engine, indexed: set[int], held_out: set[int], thresholds: dict[str, float]
 ) -> dict:
     """``ask`` every held-out question through an engine set to its language's threshold."""
     paragraphs = [p for p in data.paragraphs if p.article in indexed]
     results = {}
     for language in LANGUAGES:
         changes = threshold_changes(thresholds[language], language)
-        engine = open_engine(paragraphs, "xquad_half", embedder, **changes)
+        engine = open_engine(paragraphs, "xquad_half", base, **changes)
         counts = {"answerable": 0, "unanswerable": 0, "abstain_answerable": 0, "abstain_unanswerable": 0}
         cited_gold = 0
-        for question in (q for q in data.questions if q.article in held_out):
+        questions = [q for q in data.questions if q.article in held_out]
+        for question, answer in zip(questions, ask_all(engine, questions, language), strict=True):
             kind = "answerable" if question.article in indexed else "unanswerable"
-            answer = engine.ask(question.text(language))
             counts[kind] += 1
             counts[f"abstain_{kind}"] += answer.abstained
             if kind == "answerable":
@@ -227,19 +219,19 @@ def run() -> dict:
     data = load_default_xquad()
     log(f"XQuAD: {len(data.paragraphs)} paragraphs, {len(data.questions)} questions, {data.article_count} articles")
     engine = open_engine(data.paragraphs, "xquad")
-    log(f"engine open: {engine.timings} {corpus_facts(engine)}")
-    vectors = QueryVectors.embed(engine.embedder, data.questions)
-    log("questions embedded")
+    log(f"engine open: {engine.info().timings} {corpus_facts(engine)}")
     result = {
         "dataset": "XQuAD (CC BY-SA 4.0): 240 Arabic paragraphs as articles, 1190 questions in English and Arabic",
         "corpus": corpus_facts(engine),
         "settings": {"top_k": engine.settings.top_k, "abstain_thresholds": shipped_thresholds(engine)},
-        "retrieval": evaluate_retrieval(engine, data.questions, vectors),
+        "retrieval": evaluate_retrieval(engine, data.questions),
         "reference_recall@1": REFERENCE_POINTS,
         "answers": evaluate_answers(engine, data.questions),
-        "dictionary_loaded": engine.lexicon is not None,
-        "answers_without_dictionary": evaluate_answers(without_dictionary(engine), data.questions, ("en",)),
-        "abstention": evaluate_abstention(data, vectors, engine.embedder),
+        "dictionary_loaded": engine.info().dictionary == "loaded",
+        "answers_without_dictionary": evaluate_answers(
+            engine.with_settings(use_dictionary=False), data.questions, ("en",)
+        ),
+        "abstention": evaluate_abstention(data, engine),
     }
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result

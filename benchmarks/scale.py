@@ -26,9 +26,9 @@ import faiss
 import numpy as np
 
 from benchmarks.common import WORK_DIR, log, read_result, summarize_ms, write_result
-from rag import vectorstore
+from rag import IndexCorruptError, vectorstore
 from rag.config import Settings
-from rag.vectorstore import HNSW_NEIGHBOURS, IndexCorruptError, load_store, make_index
+from rag.vectorstore import HNSW_NEIGHBOURS, load_store, make_index
 
 DIMENSION = 384
 SIZES = (10_000, 100_000, 1_000_000)

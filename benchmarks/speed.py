@@ -21,9 +21,9 @@ from benchmarks.corpus import asked, corpus_facts, load_default_xquad, open_engi
 from benchmarks.peer import build_peer, peer_search
 from benchmarks.xquad import Question
 from rag import vectorstore
+from rag.arabic import detect_language
 from rag.embedding import Embedder
 from rag.engine import Engine
-from rag.language import detect_language
 
 #: Questions timed per language (spread evenly over XQuAD), after WARMUP untimed ones.
 QUESTIONS_PER_LANGUAGE = 100

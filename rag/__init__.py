@@ -1,1 +1,71 @@
-"""Offline question answering with citations over Arabic news articles."""
+"""Offline question answering with citations over Arabic news articles.
+
+The public surface; the page, the CLI and the benchmarks use nothing else::
+
+    from rag import Engine, Settings
+
+    engine = Engine.open(Settings.from_env())
+    answer = engine.ask("متى ستعقد المحادثات في جنيف؟")
+    print(answer.text)
+    for sentence in answer.quotes:
+        print(sentence.text, sentence.citations)
+"""
+
+from rag.answer import Answer, AnswerSentence, Citation
+from rag.arabic import Language
+from rag.articles import SkippedFile
+from rag.chunking import Chunk
+from rag.config import PROJECT_ROOT, Settings
+from rag.engine import ArticleInfo, Engine, EngineInfo, OpenTimings
+from rag.errors import (
+    ArticlesError,
+    IndexCorruptError,
+    ModelLoadError,
+    QuestionError,
+    QuestionFileError,
+    RagError,
+    SettingsError,
+    StoreMismatchError,
+)
+from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cases, normalized_contains, run_eval
+from rag.highlight import Segment, passage_paragraphs
+from rag.indexing import Progress
+from rag.retrieval import Hit, Mode
+from rag.validation import Question, check_question
+
+__all__ = [
+    "PROJECT_ROOT",
+    "Answer",
+    "AnswerSentence",
+    "ArticleInfo",
+    "ArticlesError",
+    "CaseResult",
+    "Chunk",
+    "Citation",
+    "Engine",
+    "EngineInfo",
+    "EvalReport",
+    "Hit",
+    "IndexCorruptError",
+    "Language",
+    "Mode",
+    "ModelLoadError",
+    "OpenTimings",
+    "Progress",
+    "Question",
+    "QuestionCase",
+    "QuestionError",
+    "QuestionFileError",
+    "RagError",
+    "Segment",
+    "Settings",
+    "SettingsError",
+    "SkippedFile",
+    "StoreMismatchError",
+    "check_question",
+    "judge",
+    "load_cases",
+    "normalized_contains",
+    "passage_paragraphs",
+    "run_eval",
+]

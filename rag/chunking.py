@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.arabic import ends_sentence, split_sentences
 from rag.articles import Article
-from rag.language import split_sentences
 
 #: Paragraphs first, then lines, sentence ends (Arabic and Latin), clause marks, words.
 SEPARATORS = ["\n\n", "\n", "؟ ", "? ", "! ", ". ", "؛ ", "; ", "، ", ", ", " ", ""]
@@ -67,7 +67,6 @@ class Sentence:
 
 #: A line this short that does not end a sentence is a headline or subheading, not a statement.
 HEADING_MAX_WORDS = 15
-_SENTENCE_FINAL = (".", "؟", "?", "!", "…", ":", "»", '"', "”")
 
 
 def split_article_sentences(articles: Iterable[Article]) -> list[Sentence]:
@@ -85,4 +84,4 @@ def is_heading(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end < 0 else line_end].strip()
-    return len(line.split()) <= HEADING_MAX_WORDS and not line.endswith(_SENTENCE_FINAL)
+    return len(line.split()) <= HEADING_MAX_WORDS and not ends_sentence(line)

@@ -9,24 +9,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.answering import Answer
-from rag.articles import ArticlesError
-from rag.config import Settings
-from rag.embedding import ModelLoadError
-from rag.engine import Engine
-from rag.evaluation import EvalReport, QuestionFileError, load_cases, run_eval
-from rag.validation import QuestionError, check_question
+from rag import Answer, Engine, EvalReport, QuestionError, RagError, Settings, check_question, load_cases, run_eval
 
 EXIT_FAILED_QUESTIONS = 1
-EXIT_BAD_INPUT = 2
-EXIT_NO_ARTICLES = 3
-EXIT_MODEL = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--docs", type=Path, help="folder of UTF-8 .txt articles (default: seeds/)")
-    common.add_argument("--store", type=Path, help="index folder (default: vectorstore/)")
+    common.add_argument(
+        "--store", type=Path, help="index folder (default: one of its own under vectorstore/ for each --docs folder)"
+    )
     common.add_argument("--model", help="sentence-transformers model name or path (default: bundled e5-small)")
     common.add_argument("--top-k", type=int, help="passages to retrieve")
 
@@ -45,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("rag").setLevel(logging.INFO)
     try:
         settings = Settings.from_env().with_changes(
             docs_dir=args.docs, store_dir=args.store, model=args.model, top_k=args.top_k
@@ -54,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             cases = load_cases(args.questions)
         if args.command == "ask":
             check_question(args.question, settings.max_question_chars)  # before any slow work
-        engine = Engine.open(settings, progress=ProgressBar(), force_rebuild=getattr(args, "rebuild", False))
+        progress = ProgressBar() if sys.stderr.isatty() else None
+        engine = Engine.open(settings, progress=progress, force_rebuild=getattr(args, "rebuild", False))
         if args.command == "index":
             return _report_index(engine)
         if args.command == "ask":
@@ -65,13 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
         return EXIT_FAILED_QUESTIONS if report.failed else 0
     except QuestionError as error:
-        return _fail(error.message, EXIT_BAD_INPUT)
-    except (QuestionFileError, ValueError) as error:
-        return _fail(str(error), EXIT_BAD_INPUT)
-    except ArticlesError as error:
-        return _fail(str(error), EXIT_NO_ARTICLES)
-    except ModelLoadError as error:
-        return _fail(str(error), EXIT_MODEL)
+        return _fail(error.message, error.exit_code)
+    except RagError as error:
+        return _fail(str(error), error.exit_code)
 
 
 def _fail(text: str, code: int) -> int:
@@ -97,23 +88,23 @@ class ProgressBar:
 
 
 def _report_index(engine: Engine) -> int:
-    manifest = engine.store.manifest
-    if engine.opened.action == "reused":
+    info = engine.info()
+    if info.index_action == "reused":
         what = "Index is up to date (reused)"
     else:
-        why = f" ({'; '.join(engine.opened.reasons)})" if engine.opened.reasons else ""
-        what = f"Index {engine.opened.action}{why} in {manifest.build_seconds:.1f} s"
+        why = f" ({'; '.join(info.index_reasons)})" if info.index_reasons else ""
+        what = f"Index {info.index_action}{why} in {info.build_seconds:.1f} s"
     print(
-        f"{what}: {len(manifest.articles)} articles, {manifest.chunk_count} passages, "
-        f"{len(engine.store.sentences)} sentences, model {manifest.model_id} -> {engine.store.path}"
+        f"{what}: {len(info.articles)} articles, {info.passages} passages, "
+        f"{info.sentences} sentences, model {info.model} -> {info.store_path}"
     )
-    for skipped in engine.loaded.skipped:
+    for skipped in info.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     return 0
 
 
 def format_answer(answer: Answer) -> str:
-    lines = [answer.answer]
+    lines = [answer.text]
     if answer.citations:
         lines += ["", "Sources:" if answer.language == "en" else "المصادر:"]
     for citation in answer.citations:

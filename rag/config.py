@@ -6,9 +6,12 @@ chat page build a ``Settings`` with ``Settings.from_env()`` and replace the fiel
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+from rag.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +24,9 @@ class Settings:
     """Engine settings. Paths are resolved against the working directory by the caller."""
 
     docs_dir: Path = PROJECT_ROOT / "seeds"
-    store_dir: Path = PROJECT_ROOT / "vectorstore"
+    #: The index folder; when unset, one of its own under ``vectorstore/`` for each articles folder
+    #: (``store_location``), so that indexing another folder never replaces this one's index.
+    store_dir: Path | None = None
     cache_dir: Path = PROJECT_ROOT / ".cache"
     #: ``bundled:multilingual-e5-small`` or any sentence-transformers model name or path.
     model: str = BUNDLED_MODEL
@@ -42,10 +47,13 @@ class Settings:
     rrf_k: int = 60
     #: Answer sentences taken from the retrieved passages.
     max_sentences: int = 2
-    #: Abstain when the answer confidence (best passage cosine + 0.05 x question-term coverage, see
-    #: rag/answering.py) is below this: for questions in the articles' language, and for questions
-    #: in another language (cross-lingual scores run lower). Calibrated on the XQuAD tuning half to
-    #: answer 95% of answerable questions (see README).
+    #: Abstain when the answer confidence (best passage cosine + ``abstain_coverage_weight`` x
+    #: question-term coverage, see rag/abstention.py) is below a threshold: for questions in the
+    #: articles' language, and for questions in another language (cross-lingual scores run lower).
+    #: Weight and thresholds are tuned together on the XQuAD tuning half: the weight (0-0.15 tried,
+    #: thresholds re-set for each) raised unanswerable Arabic questions refused there from 74% to 94%,
+    #: English from 46% to 60%; each threshold answers 95% of answerable questions (benchmarks/quality.py).
+    abstain_coverage_weight: float = 0.05
     abstain_threshold: float = 0.8435
     abstain_threshold_cross: float = 0.7691
     #: The cross-language threshold when no dictionary is installed: English questions then have no
@@ -58,6 +66,8 @@ class Settings:
     #: dict-freedict-eng-ara) that helps pick answer sentences for English questions over Arabic
     #: articles. Where it is missing the engine warns and uses the embedding alone.
     lexicon_path: Path = Path("/usr/share/dictd/freedict-eng-ara")
+    #: Off: English questions use the embedding alone, as without the dictionary (for comparisons).
+    use_dictionary: bool = True
     #: Above this many chunks the vector index switches from exact to HNSW search. Measured here
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.
@@ -72,25 +82,33 @@ class Settings:
             raw = environ.get(f"RAG_{field.name.upper()}")
             if raw is None or raw == "":
                 continue
-            default = getattr(cls, field.name)
             try:
-                overrides[field.name] = _parse(raw, default)
+                overrides[field.name] = _parse(raw, field.type)
             except ValueError as error:
-                raise ValueError(f"RAG_{field.name.upper()}={raw!r}: {error}") from None
+                raise SettingsError(f"RAG_{field.name.upper()}={raw!r}: {error}") from None
         return cls(**overrides)
+
+    def store_location(self) -> Path:
+        """``store_dir``, or ``vectorstore/<folder name>-<hash of its path>`` for the articles folder."""
+        if self.store_dir is not None:
+            return self.store_dir
+        folder = self.docs_dir.resolve()
+        digest = hashlib.sha256(str(folder).encode()).hexdigest()[:8]
+        return PROJECT_ROOT / "vectorstore" / f"{folder.name}-{digest}"
 
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def _parse(raw: str, default: object) -> object:
-    if isinstance(default, Path):
+def _parse(raw: str, annotation: str) -> object:
+    """``raw`` as the type a field is annotated with (annotations are strings here)."""
+    if "Path" in annotation:
         return Path(raw).expanduser()
-    if isinstance(default, bool):
+    if annotation == "bool":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
+    if annotation == "int":
         return int(raw)
-    if isinstance(default, float):
+    if annotation == "float":
         return float(raw)
     return raw

@@ -11,15 +11,12 @@ import numpy as np
 
 from rag.bundled_model import ensure_bundled_model, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
+from rag.errors import ModelLoadError
 
 # Nothing is ever fetched from a model hub: models come from installed packages or local paths.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-class ModelLoadError(Exception):
-    """The embedding model could not be built or loaded."""
 
 
 @dataclass

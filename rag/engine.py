@@ -1,46 +1,97 @@
 """The engine's front door: open the model and index once, then ask questions.
 
-The command line, the chat page and the benchmarks all go through ``Engine``.
+The command line, the chat page and the benchmarks all go through ``Engine`` (``from rag import Engine``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import faiss
 
-from rag.answering import Answer, AnswerComposer
-from rag.articles import LoadedArticles, load_articles
+from rag.abstention import Abstention
+from rag.answer import Answer
+from rag.answering import AnswerComposer
+from rag.arabic import Language
+from rag.articles import SkippedFile, load_articles
+from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
-from rag.language import detect_language
-from rag.lexicon import BilingualLexicon, load_lexicon
-from rag.retrieval import Hit, Mode, Retriever
-from rag.validation import check_question
-from rag.vectorstore import OpenedStore, Progress, VectorStore, open_store
+from rag.errors import QuestionError
+from rag.indexing import OpenedStore, Progress, open_index
+from rag.lexicon import LexiconLoader
+from rag.retrieval import Hit, Mode, Retriever, corpus_language
+from rag.term_matching import QuestionTermFinder
+from rag.validation import Question, check_question
+from rag.writing import AnswerWriter
 
 
 @dataclass(frozen=True)
 class OpenTimings:
     """Seconds spent opening the engine, by stage."""
 
-    model_load: float
     articles_load: float
+    model_load: float
     index_open: float
-    lexicon_load: float = 0.0
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    doc_id: str
+    title: str
+    source: str | None
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine holds and how it was opened: what the page's sidebar and ``rag index`` show."""
+
+    articles: list[ArticleInfo]
+    skipped: list[SkippedFile]
+    passages: int
+    sentences: int
+    corpus_language: Language
+    #: ``reused``, ``built`` or ``rebuilt``, and why it was (re)built.
+    index_action: str
+    index_reasons: list[str]
+    index_kind: str
+    build_seconds: float
+    store_path: str
+    model: str
+    #: ``loaded``, ``installed`` (read on the first English question), ``missing`` or ``off``.
+    dictionary: str
+    timings: OpenTimings
 
 
 @dataclass
 class Engine:
     settings: Settings
-    embedder: Embedder
-    loaded: LoadedArticles
-    opened: OpenedStore
-    retriever: Retriever
-    composer: AnswerComposer
-    timings: OpenTimings
-    lexicon: BilingualLexicon | None = None
+    _embedder: Embedder
+    _opened: OpenedStore
+    _skipped: list[SkippedFile]
+    _lexicon: LexiconLoader
+    _timings: OpenTimings
+    _retriever: Retriever = field(init=False)
+    _composer: AnswerComposer = field(init=False)
+
+    def __post_init__(self) -> None:
+        store = self._opened.store
+        language = corpus_language(store)
+        self._retriever = Retriever(store, self._embedder, language, self.settings.fusion_depth, self.settings.rrf_k)
+        self._composer = AnswerComposer(
+            QuestionTermFinder(store.term_weights, language, self._lexicon),
+            Abstention.from_settings(self.settings),
+            CandidateScorer(store, SentenceMap.build(store)),
+            AnswerWriter(
+                store,
+                language,
+                self.settings.max_sentences,
+                self.settings.max_citations,
+                self.settings.sentence_keep_ratio,
+            ),
+        )
 
     @classmethod
     def open(
@@ -48,70 +99,109 @@ class Engine:
         settings: Settings,
         progress: Progress | None = None,
         force_rebuild: bool = False,
-        embedder: Embedder | None = None,
-        lexicon: BilingualLexicon | None = None,
+        _embedder: Embedder | None = None,
+        _lexicon: LexiconLoader | None = None,
     ) -> Engine:
         """Load the model and articles, then reuse, build or rebuild the index as needed.
 
-        Raises ``ArticlesError`` (no usable articles) or ``ModelLoadError``.
+        Raises ``ArticlesError`` (no usable articles), ``ModelLoadError`` or ``StoreMismatchError``.
         """
         started = time.perf_counter()
         faiss.omp_set_num_threads(max(1, settings.search_threads))
         loaded = load_articles(settings.docs_dir)
         articles_done = time.perf_counter()
-        embedder = embedder or load_embedder(settings)
+        embedder = _embedder or load_embedder(settings)
         model_done = time.perf_counter()
-        opened = open_store(loaded.articles, embedder, settings, progress, force_rebuild)
-        index_done = time.perf_counter()
-        lexicon = lexicon or load_lexicon(settings.lexicon_path)
-        lexicon_done = time.perf_counter()
-        timings = OpenTimings(
-            model_done - articles_done, articles_done - started, index_done - model_done, lexicon_done - index_done
-        )
-        return cls._assemble(settings, embedder, loaded, opened, timings, lexicon)
+        opened = open_index(loaded.articles, embedder, settings, progress, force_rebuild)
+        timings = OpenTimings(articles_done - started, model_done - articles_done, time.perf_counter() - model_done)
+        lexicon = _lexicon or LexiconLoader(settings.lexicon_path, settings.use_dictionary)
+        return cls(settings, embedder, opened, loaded.skipped, lexicon, timings)
 
-    @classmethod
-    def _assemble(
-        cls,
-        settings: Settings,
-        embedder: Embedder,
-        loaded: LoadedArticles,
-        opened: OpenedStore,
-        timings: OpenTimings,
-        lexicon: BilingualLexicon | None,
-    ) -> Engine:
-        store = opened.store
-        retriever = Retriever.create(store, embedder, settings.fusion_depth, settings.rrf_k)
-        composer = AnswerComposer(
-            store,
-            retriever.corpus_language,
-            settings.abstain_threshold,
-            settings.abstain_threshold_cross,
-            settings.abstain_threshold_cross_without_dictionary,
-            settings.max_sentences,
-            settings.max_citations,
-            settings.sentence_keep_ratio,
-            lexicon,
+    def with_settings(self, progress: Progress | None = None, **changes: object) -> Engine:
+        """An engine with some settings changed (another articles folder, thresholds...) that shares
+        this one's loaded model and, when its settings are unchanged, its dictionary."""
+        settings = self.settings.with_changes(**changes)
+        same_dictionary = (settings.lexicon_path, settings.use_dictionary) == (
+            self.settings.lexicon_path,
+            self.settings.use_dictionary,
         )
-        return cls(settings, embedder, loaded, opened, retriever, composer, timings, lexicon)
-
-    @property
-    def store(self) -> VectorStore:
-        return self.opened.store
+        lexicon = self._lexicon if same_dictionary else None
+        return Engine.open(settings, progress, _embedder=self._embedder, _lexicon=lexicon)
 
     def rebuild(self, progress: Progress | None = None) -> Engine:
         """A new engine over a freshly built index (the articles are read again)."""
-        return Engine.open(self.settings, progress, force_rebuild=True, embedder=self.embedder, lexicon=self.lexicon)
+        return Engine.open(self.settings, progress, True, self._embedder, self._lexicon)
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the articles; raises ``QuestionError`` for bad input."""
-        text = check_question(question, self.settings.max_question_chars)
-        language = detect_language(text)
-        query_vector = self.retriever.embed_question(text)
-        hits = self.retriever.retrieve(text, top_k or self.settings.top_k, query_vector)
-        return self.composer.compose(text, language, hits, query_vector)
+        checked = check_question(question, self.settings.max_question_chars)
+        return self._answer(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+
+    def ask_many(self, questions: Sequence[str], top_k: int | None = None) -> list[Answer | QuestionError]:
+        """Answer many questions, their embeddings computed in batches; a question that fails its
+        checks gives its ``QuestionError`` in its place."""
+        checked = self._check_many(questions)
+        vectors = self._embed_checked(checked)
+        return [
+            item if isinstance(item, QuestionError) else self._answer(item, vectors[i], top_k)
+            for i, item in enumerate(checked)
+        ]
 
     def retrieve(self, question: str, k: int, mode: Mode = "hybrid") -> list[Hit]:
-        """Ranked passages only, for evaluation and benchmarks."""
-        text = check_question(question, self.settings.max_question_chars)
-        return self.retriever.retrieve(text, k, mode=mode)
+        """The ``k`` best passages for ``question``, by ``dense``, ``lexical`` or ``hybrid`` ranking."""
+        return self.retrieve_many([question], k, mode)[0]
+
+    def retrieve_many(self, questions: Sequence[str], k: int, mode: Mode = "hybrid") -> list[list[Hit]]:
+        """``retrieve`` for many questions, embedded in batches; raises ``QuestionError`` for bad input."""
+        checked = [check_question(q, self.settings.max_question_chars) for q in questions]
+        vectors = self._embed_checked(checked) if mode != "lexical" else [None] * len(checked)
+        return [self._retriever.retrieve(q.text, q.language, k, v, mode) for q, v in zip(checked, vectors, strict=True)]
+
+    def embed_questions(self, questions: Sequence[str]) -> list:
+        """The question vectors alone (the floor an answer's latency is measured against)."""
+        return list(self._embedder.embed_queries(list(questions)))
+
+    def info(self) -> EngineInfo:
+        store = self._opened.store
+        return EngineInfo(
+            articles=[ArticleInfo(a.doc_id, a.title, a.source) for a in store.articles.values()],
+            skipped=list(self._skipped),
+            passages=len(store.chunks),
+            sentences=len(store.sentences),
+            corpus_language=self._retriever.corpus_language,
+            index_action=self._opened.action,
+            index_reasons=list(self._opened.reasons),
+            index_kind=store.manifest.index_kind,
+            build_seconds=store.manifest.build_seconds,
+            store_path=str(store.path),
+            model=self.settings.model,
+            dictionary=self._dictionary_state(),
+            timings=self._timings,
+        )
+
+    def _dictionary_state(self) -> str:
+        if not self.settings.use_dictionary:
+            return "off"
+        if self._lexicon.loaded:
+            return "loaded"
+        return "installed" if self._lexicon.installed else "missing"
+
+    def _answer(self, question: Question, vector, top_k: int | None) -> Answer:
+        hits = self._retriever.retrieve(question.text, question.language, top_k or self.settings.top_k, vector)
+        return self._composer.compose(question.text, question.language, hits, vector)
+
+    def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
+        checked: list[Question | QuestionError] = []
+        for question in questions:
+            try:
+                checked.append(check_question(question, self.settings.max_question_chars))
+            except QuestionError as error:
+                checked.append(error)
+        return checked
+
+    def _embed_checked(self, checked: Sequence[Question | QuestionError]) -> list:
+        """One vector per item (``None`` for errors), the valid questions embedded in one batch."""
+        valid = [i for i, item in enumerate(checked) if isinstance(item, Question)]
+        vectors = self._embedder.embed_queries([checked[i].text for i in valid]) if valid else []
+        by_position = dict(zip(valid, vectors, strict=True))
+        return [by_position.get(i) for i in range(len(checked))]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.answering import Answer, normalized_contains
-from rag.engine import Engine
-from rag.validation import QuestionError
+from rag.answer import Answer
+from rag.arabic import normalize
+from rag.errors import QuestionError, QuestionFileError
 
-
-class QuestionFileError(Exception):
-    """The question file is missing or malformed."""
+if TYPE_CHECKING:
+    from rag.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -109,14 +109,19 @@ def judge(case: QuestionCase, answer: Answer) -> tuple[bool, str]:
     return False, "cited the right article but no passage with the evidence"
 
 
-def run_case(engine: Engine, case: QuestionCase) -> CaseResult:
-    try:
-        answer = engine.ask(case.question)
-    except QuestionError as error:
-        return CaseResult(case, False, f"rejected: {error.message}", None)
+def normalized_contains(haystack: str, needle: str) -> bool:
+    """Whether ``needle`` occurs in ``haystack`` after Arabic normalization of both."""
+    return normalize(needle) in normalize(haystack)
+
+
+def result_of(case: QuestionCase, answer: Answer | QuestionError) -> CaseResult:
+    if isinstance(answer, QuestionError):
+        return CaseResult(case, False, f"rejected: {answer.message}", None)
     passed, reason = judge(case, answer)
     return CaseResult(case, passed, reason, answer)
 
 
 def run_eval(engine: Engine, cases: list[QuestionCase]) -> EvalReport:
-    return EvalReport([run_case(engine, case) for case in cases])
+    """Ask every question (embedded in batches) and judge each answer."""
+    answers = engine.ask_many([case.question for case in cases])
+    return EvalReport([result_of(case, answer) for case, answer in zip(cases, answers, strict=True)])

@@ -1,15 +1,12 @@
-"""Cut answers and cited passages into pieces a page can draw: plain text, highlights, citation markers.
+"""Cut cited passages into pieces a page can draw: plain text and the highlighted sentences the answer quotes.
 
 Pure text work, no HTML and no Streamlit: the page escapes and styles the pieces it gets from here.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -18,14 +15,6 @@ class Segment:
 
     text: str
     highlighted: bool = False
-
-
-@dataclass(frozen=True)
-class AnswerPiece:
-    """A run of answer text, or (``citation`` set) the marker ``[n]`` of citation ``n``."""
-
-    text: str
-    citation: int | None = None
 
 
 def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
@@ -70,29 +59,3 @@ def passage_paragraphs(passage: str, passage_start: int, highlights: Iterable[tu
         for paragraph in paragraphs
         if "".join(segment.text for segment in paragraph).strip()
     ]
-
-
-def answer_pieces(line: str, citation_numbers: Collection[int]) -> list[AnswerPiece]:
-    """``line`` split into text and citation markers; ``[n]`` counts as a marker only when ``n`` is cited."""
-    pieces: list[AnswerPiece] = []
-    position = 0
-    for match in _MARKER.finditer(line):
-        number = int(match.group(1))
-        if number not in citation_numbers:
-            continue
-        if match.start() > position:
-            pieces.append(AnswerPiece(line[position : match.start()]))
-        pieces.append(AnswerPiece(match.group(0), citation=number))
-        position = match.end()
-    if position < len(line):
-        pieces.append(AnswerPiece(line[position:]))
-    return pieces
-
-
-def cited_numbers(answer: str, citation_numbers: Collection[int]) -> list[int]:
-    """The citation numbers whose markers occur in ``answer``, in order of first appearance."""
-    found: list[int] = []
-    for piece in answer_pieces(answer, citation_numbers):
-        if piece.citation is not None and piece.citation not in found:
-            found.append(piece.citation)
-    return found

@@ -16,12 +16,14 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from rag.language import normalize
+from rag.arabic import lemma_stem, normalize, without_article
+from rag.errors import LexiconError
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +51,6 @@ _ARABIC_PARTICLES = frozenset(normalize(w) for w in ["من", "في", "على", "
 #: A translation longer than this many words is a definition, not a counterpart.
 MAX_TRANSLATION_WORDS = 2
 _ENGLISH_WORD = re.compile(r"[a-z]+")
-_ARABIC_ARTICLE = re.compile(r"^(ال|لل)(?=..)")
-#: Feminine plural and feminine endings (normalized), taken off a term so that it matches every form of its
-#: word by prefix: «اجتماعات» → «اجتماع», which also matches «اجتماع» and «الاجتماعات».
-_ARABIC_ENDING = re.compile(r"(ات|ه)$")
-
-
-class LexiconError(Exception):
-    """The dictionary files exist but cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -150,22 +144,16 @@ def arabic_terms(lines: list[str]) -> tuple[str, ...]:
         if not text or re.search(r"[a-z]", text) or len(text.split()) > MAX_TRANSLATION_WORDS:
             continue
         for word in re.findall(r"\w+", text):
-            word = _ARABIC_ARTICLE.sub("", word)
+            word = without_article(word)
             if len(word) >= 2 and word not in _ARABIC_PARTICLES:
-                terms.append(arabic_stem(word))
+                terms.append(lemma_stem(word))
     return tuple(dict.fromkeys(terms))
-
-
-def arabic_stem(word: str) -> str:
-    """``word`` without a plural or feminine ending, when at least three letters remain."""
-    stem = _ARABIC_ENDING.sub("", word)
-    return stem if len(stem) >= 3 else word
 
 
 def load_lexicon(path: Path) -> BilingualLexicon | None:
     """The dictionary at ``path`` (``path.index`` and ``path.dict.dz``), or ``None`` with a warning:
     English questions are then answered from the embedding alone."""
-    index_path, dict_path = path.with_name(path.name + ".index"), path.with_name(path.name + ".dict.dz")
+    index_path, dict_path = dictd_files(path)
     if not index_path.is_file() or not dict_path.is_file():
         log.warning(
             "No English-Arabic dictionary at %s (install Debian's dict-freedict-eng-ara, as scripts/setup.sh "
@@ -178,6 +166,39 @@ def load_lexicon(path: Path) -> BilingualLexicon | None:
     except LexiconError as error:
         log.warning("English-Arabic dictionary unusable, English questions use the embedding alone: %s", error)
         return None
+
+
+class LexiconLoader:
+    """The dictionary at ``path``, read on first use (only English questions need it) and kept."""
+
+    def __init__(self, path: Path, enabled: bool = True) -> None:
+        self.path = path
+        self.enabled = enabled
+        self._lexicon: BilingualLexicon | None = None
+        self._tried = False
+        self._lock = threading.Lock()
+
+    @property
+    def installed(self) -> bool:
+        """Whether the dictionary's files are there (without reading them)."""
+        index_path, dict_path = dictd_files(self.path)
+        return self.enabled and index_path.is_file() and dict_path.is_file()
+
+    @property
+    def loaded(self) -> bool:
+        return self._lexicon is not None
+
+    def get(self) -> BilingualLexicon | None:
+        with self._lock:
+            if not self._tried and self.enabled:
+                self._lexicon = load_lexicon(self.path)
+                self._tried = True
+            return self._lexicon
+
+
+def dictd_files(path: Path) -> tuple[Path, Path]:
+    """The index and data files of the dictd dictionary at ``path``."""
+    return path.with_name(path.name + ".index"), path.with_name(path.name + ".dict.dz")
 
 
 def _decode(number: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.language import Language
+from rag.arabic import Language
 
 MESSAGES: dict[str, dict[Language, str]] = {
     "empty_question": {

@@ -8,10 +8,9 @@ from typing import Literal
 
 import numpy as np
 
+from rag.arabic import Language, detect_language
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.language import Language, detect_language
-from rag.lexical import LexicalIndex
 from rag.vectorstore import VectorStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -28,38 +27,33 @@ class Hit:
     lexical_score: float
 
 
+def corpus_language(store: VectorStore) -> Language:
+    """The articles' language, guessed from the openings of at most 200 of them."""
+    return detect_language(" ".join(a.text[:2000] for a in islice(store.articles.values(), 200)))
+
+
 @dataclass
 class Retriever:
     store: VectorStore
     embedder: Embedder
-    lexical: LexicalIndex
     corpus_language: Language
     fusion_depth: int = 50
     rrf_k: int = 60
 
-    @classmethod
-    def create(cls, store: VectorStore, embedder: Embedder, fusion_depth: int, rrf_k: int) -> Retriever:
-        lexical = LexicalIndex.build([c.text for c in store.chunks])
-        sample = " ".join(a.text[:2000] for a in islice(store.articles.values(), 200))
-        return cls(store, embedder, lexical, detect_language(sample), fusion_depth, rrf_k)
-
-    def embed_question(self, question: str) -> np.ndarray:
-        return self.embedder.embed_queries([question])[0]
-
     def retrieve(
         self,
         question: str,
+        language: Language,
         k: int,
-        query_vector: np.ndarray | None = None,
+        query_vector: np.ndarray | None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        """The ``k`` best passages for ``question``.
+        """The ``k`` best passages for ``question`` (in ``language``), by the question's vector
+        (``None`` only for the lexical mode).
 
         Lexical matching only joins the fusion when the question is in the corpus's language:
         an English question shares no character n-grams with Arabic passages.
         """
-        if query_vector is None and mode != "lexical":
-            query_vector = self.embed_question(question)
         depth = max(k, self.fusion_depth)
         fused: dict[int, float] = {}
         dense: dict[int, float] = {}
@@ -68,8 +62,8 @@ class Retriever:
             scores, positions = self.store.search(query_vector[None, :], depth)
             dense = {int(p): float(s) for s, p in zip(scores[0], positions[0], strict=False) if p >= 0}
             _add_ranks(fused, list(dense), self.rrf_k)
-        if mode == "lexical" or (mode == "hybrid" and detect_language(question) == self.corpus_language):
-            scores, positions = self.lexical.search(question, depth)
+        if mode == "lexical" or (mode == "hybrid" and language == self.corpus_language):
+            scores, positions = self.store.lexical.search(question, depth)
             lexical = {int(p): float(s) for s, p in zip(scores, positions, strict=False)}
             _add_ranks(fused, list(lexical), self.rrf_k)
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]

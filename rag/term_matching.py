@@ -12,6 +12,7 @@ over the corpus's sentences.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from bisect import bisect_left
@@ -20,37 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from pathlib import Path
+from typing import Literal
 
-from rag.language import normalize, words
+from rag.arabic import CLITIC_PREFIXES, MIN_STEM, Language, normalize, word_forms, word_stem, words
+from rag.lexicon import LexiconLoader
 
-#: Leading clitics, longest first; a stripped form keeps at least two letters.
-CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
 _AFTER_ALL_FORMS = "\U0010ffff"
-#: Endings taken off a question word (normalized): attached pronouns, dual and plural endings.
-_QUESTION_WORD_ENDING = re.compile(r"(هما|هم|ها|ه|ات|ون|ين|ان)$")
-#: Question words this short (after normalization) are particles, not terms.
-MIN_QUESTION_WORD = 3
-
-
-def word_forms(word: str) -> set[str]:
-    """A normalized word and the words it may be with its leading clitics taken off."""
-    forms = {word}
-    for prefix in CLITIC_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            forms.add(word[len(prefix) :])
-    return forms
 
 
 def question_terms(question: str) -> list[frozenset[str]]:
-    """One single-term group per distinct question word: the word without its leading clitics and
-    one ending, kept at three letters or more (تصريحاته → تصريحات, بالصواريخ → صواريخ)."""
-    groups = []
-    for word in dict.fromkeys(words(question)):
-        if len(word) < MIN_QUESTION_WORD:
-            continue
-        bare = min(word_forms(word), key=len)
-        stem = _QUESTION_WORD_ENDING.sub("", bare)
-        groups.append(frozenset({stem if len(stem) >= MIN_QUESTION_WORD else bare}))
+    """One single-term group per distinct question word of three letters or more: its stem."""
+    groups = [frozenset({word_stem(word)}) for word in dict.fromkeys(words(question)) if len(word) >= MIN_STEM]
     return list(dict.fromkeys(groups))
 
 
@@ -69,6 +51,10 @@ def _group_pattern(group: frozenset[str]) -> re.Pattern[str]:
     optional clitic, then a term (terms have two letters or more, so a stripped form keeps two)."""
     terms = "|".join(re.escape(term) for term in sorted(group, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{'|'.join(CLITIC_PREFIXES)})?(?:{terms})")
+
+
+#: Term groups with their IDF weights.
+WeightedTerms = list[tuple[frozenset[str], float]]
 
 
 @dataclass(frozen=True)
@@ -100,11 +86,20 @@ class TermWeights:
         frequency = min(frequency, self.sentence_count)
         return math.log((self.sentence_count + 1) / (frequency + 1))
 
-    def weigh(self, groups: list[frozenset[str]]) -> list[tuple[frozenset[str], float]]:
+    def save(self, path: Path) -> None:
+        record = {"forms": self.forms, "cumulative_counts": self.cumulative_counts, "sentences": self.sentence_count}
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> TermWeights:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return cls(record["forms"], record["cumulative_counts"], record["sentences"])
+
+    def weigh(self, groups: list[frozenset[str]]) -> WeightedTerms:
         return [(group, self.idf(group)) for group in groups]
 
 
-def matched_share(weighted_groups: list[tuple[frozenset[str], float]], text: str) -> float:
+def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     """The IDF-weighted share of the term groups that ``text`` contains (0 to 1)."""
     total = sum(weight for _, weight in weighted_groups)
     if total <= 0:
@@ -112,3 +107,28 @@ def matched_share(weighted_groups: list[tuple[frozenset[str], float]], text: str
     normalized = normalize(text)
     found = (weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
     return sum(found) / total
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """A question's weighted terms and where they came from: the question's ``own`` words (it is in the
+    articles' language), their ``dictionary`` translations (English over Arabic articles), or ``none``."""
+
+    weighted: WeightedTerms
+    source: Literal["own", "dictionary", "none"]
+
+
+@dataclass(frozen=True)
+class QuestionTermFinder:
+    weights: TermWeights
+    corpus_language: Language
+    lexicon: LexiconLoader
+
+    def find(self, question: str, language: Language) -> QuestionTerms:
+        if language == self.corpus_language:
+            return QuestionTerms(self.weights.weigh(question_terms(question)), "own")
+        if language == "en" and self.corpus_language == "ar":
+            lexicon = self.lexicon.get()
+            if lexicon is not None:
+                return QuestionTerms(self.weights.weigh(lexicon.term_groups(question)), "dictionary")
+        return QuestionTerms([], "none")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
-from rag.language import Language, detect_language
+from rag.arabic import Language, detect_language
+from rag.errors import QuestionError
 from rag.messages import bilingual, message
 
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
@@ -13,18 +15,16 @@ _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
 
 
-class QuestionError(ValueError):
-    """A question the engine will not answer; ``message`` is in the user's language."""
+@dataclass(frozen=True)
+class Question:
+    """A question that passed the checks: whitespace collapsed, its language detected once."""
 
-    def __init__(self, code: str, message_text: str, language: Language | None):
-        super().__init__(message_text)
-        self.code = code
-        self.message = message_text
-        self.language = language
+    text: str
+    language: Language
 
 
-def check_question(question: str, max_chars: int) -> str:
-    """Return the question with whitespace collapsed, or raise ``QuestionError``."""
+def check_question(question: str, max_chars: int) -> Question:
+    """Return the checked question, or raise ``QuestionError``."""
     text = " ".join((question or "").split())
     if not text:
         raise QuestionError("empty_question", bilingual("empty_question"), None)
@@ -39,4 +39,4 @@ def check_question(question: str, max_chars: int) -> str:
         raise QuestionError("control_characters", message("control_characters", language), language)
     if _HTML_TAG.search(text) or _MARKDOWN_LINK.search(text):
         raise QuestionError("markup", message("markup", language), language)
-    return text
+    return Question(text, language)

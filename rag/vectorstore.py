@@ -1,4 +1,4 @@
-"""The FAISS index on disk: build, save atomically, verify, detect staleness, load.
+"""The index on disk: save a build atomically, load and verify it, say when it is stale.
 
 Layout of the store folder::
 
@@ -8,9 +8,11 @@ Layout of the store folder::
     build-<id>/chunks.jsonl    one Chunk a line, in index order
     build-<id>/sentences.jsonl one Sentence a line; sentence_vectors.npy holds their vectors
     build-<id>/articles.json   the cleaned articles the offsets refer to
+    build-<id>/lexical_*       the character n-gram index (rag/lexical.py)
+    build-<id>/term_weights.json  sentence frequencies of word forms (rag/term_matching.py)
 
 A build is written to a fresh folder and only then made live by replacing ``CURRENT``, so a
-crash mid-build leaves the previous index usable.
+crash mid-build leaves the previous index usable. Building the contents is ``rag/indexing.py``'s job.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ import json
 import logging
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import faiss
@@ -30,13 +30,14 @@ import numpy as np
 
 from rag.articles import Article
 from rag.checksums import file_sha256
-from rag.chunking import Chunk, Sentence, chunk_articles, split_article_sentences
-from rag.config import Settings
-from rag.embedding import Embedder
+from rag.chunking import Chunk, Sentence
+from rag.errors import IndexCorruptError
+from rag.lexical import LexicalIndex
+from rag.term_matching import TermWeights
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -44,15 +45,9 @@ CHUNKS = "chunks.jsonl"
 ARTICLES = "articles.json"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentence_vectors.npy"
-DATA_FILES = (VECTORS, CHUNKS, ARTICLES, SENTENCES, SENTENCE_VECTORS)
-EMBED_BATCH = 64
+TERM_WEIGHTS = "term_weights.json"
+DATA_FILES = (VECTORS, CHUNKS, ARTICLES, SENTENCES, SENTENCE_VECTORS, TERM_WEIGHTS, *LexicalIndex.FILES)
 HNSW_NEIGHBOURS = 32
-
-Progress = Callable[[int, int], None]
-
-
-class IndexCorruptError(Exception):
-    """The saved index is missing files, fails its checksums or cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +55,7 @@ class IndexManifest:
     """What an index was built from; any difference from the current inputs makes it stale."""
 
     format_version: int
+    docs_dir: str
     model_id: str
     model_fingerprint: str
     dimension: int
@@ -101,13 +97,17 @@ class IndexManifest:
 
 @dataclass
 class VectorStore:
+    """A loaded build: passages with their vectors and lexical index, sentences with theirs, articles."""
+
     manifest: IndexManifest
     index: faiss.Index
     chunks: list[Chunk]
     articles: dict[str, Article]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
-    path: Path
+    lexical: LexicalIndex
+    term_weights: TermWeights
+    path: Path | None = None
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk positions of the ``k`` nearest passages for each query vector."""
@@ -121,122 +121,9 @@ class VectorStore:
         vectors = np.vstack([self.index.reconstruct(p) for p in positions])
         return {p: float(s) for p, s in zip(positions, vectors @ query_vector, strict=True)}
 
-
-@dataclass(frozen=True)
-class OpenedStore:
-    store: VectorStore
-    #: ``reused``, ``built`` (there was none), or ``rebuilt``.
-    action: str
-    reasons: list[str]
-
-
-def index_kind_for(chunk_count: int, settings: Settings) -> str:
-    return "hnsw" if chunk_count > settings.hnsw_threshold else "flat"
-
-
-def expected_manifest(articles: list[Article], embedder: Embedder, settings: Settings, kind: str) -> IndexManifest:
-    return IndexManifest(
-        format_version=FORMAT_VERSION,
-        model_id=embedder.model_id,
-        model_fingerprint=embedder.fingerprint,
-        dimension=embedder.dimension,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        index_kind=kind,
-        articles={a.doc_id: a.checksum for a in articles},
-    )
-
-
-def open_store(
-    articles: list[Article],
-    embedder: Embedder,
-    settings: Settings,
-    progress: Progress | None = None,
-    force_rebuild: bool = False,
-) -> OpenedStore:
-    """Load the saved index if it is intact and fits the inputs; otherwise (re)build it.
-
-    Articles are chunked only when building: a saved index that fits reports its own chunk count."""
-    store_dir = settings.store_dir
-    expected = expected_manifest(articles, embedder, settings, kind="")
-    if force_rebuild:
-        reasons = ["rebuild requested"]
-    else:
-        try:
-            store = load_store(store_dir)
-        except FileNotFoundError:
-            reasons = []
-        except IndexCorruptError as error:
-            reasons = [f"index corrupted: {error}"]
-            log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
-        else:
-            kind = index_kind_for(store.manifest.chunk_count, settings)
-            reasons = store.manifest.stale_reasons(replace(expected, index_kind=kind))
-            if not reasons:
-                return OpenedStore(store, "reused", [])
-            log.warning(
-                "The saved index in %s is stale (%s); rebuilding.",
-                store_dir,
-                "; ".join(reasons),
-            )
-    action = "rebuilt" if reasons else "built"
-    chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
-    expected = replace(expected, index_kind=index_kind_for(len(chunks), settings))
-    store = build_store(articles, chunks, embedder, expected, store_dir, progress)
-    return OpenedStore(store, action, reasons)
-
-
-def build_store(
-    articles: list[Article],
-    chunks: list[Chunk],
-    embedder: Embedder,
-    manifest: IndexManifest,
-    store_dir: Path,
-    progress: Progress | None = None,
-) -> VectorStore:
-    started = time.perf_counter()
-    sentences = split_article_sentences(articles)
-    texts = {a.doc_id: a.text for a in articles}
-    jobs = [
-        ([c.text for c in chunks], embedder.embed_passages),
-        ([texts[s.doc_id][s.start : s.end] for s in sentences], embedder.embed_answer_sentences),
-    ]
-    chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
-    index = make_index(chunk_vectors, manifest.index_kind)
-    manifest = IndexManifest(
-        **{
-            **asdict(manifest),
-            "chunk_count": len(chunks),
-            "built_at": time.time(),
-            "build_seconds": round(time.perf_counter() - started, 3),
-        }
-    )
-    saved = SavedData(index, chunks, articles, sentences, sentence_vectors)
-    path, manifest = save_store(store_dir, manifest, saved)
-    articles_by_id = {a.doc_id: a for a in articles}
-    return VectorStore(manifest, index, chunks, articles_by_id, sentences, sentence_vectors, path)
-
-
-def embed_in_batches(
-    jobs: list[tuple[list[str], Callable[[list[str]], np.ndarray]]],
-    dimension: int,
-    progress: Progress | None = None,
-) -> list[np.ndarray]:
-    """Run each ``(texts, encode)`` job in batches, reporting ``progress(done, total)`` over all."""
-    total = sum(len(texts) for texts, _ in jobs)
-    done = 0
-    if progress:
-        progress(done, total)
-    results = []
-    for texts, encode in jobs:
-        parts = [np.zeros((0, dimension), dtype=np.float32)]
-        for begin in range(0, len(texts), EMBED_BATCH):
-            parts.append(encode(texts[begin : begin + EMBED_BATCH]))
-            done += len(parts[-1])
-            if progress:
-                progress(done, total)
-        results.append(np.vstack(parts))
-    return results
+    def text(self, doc_id: str, start: int, end: int) -> str:
+        """Article text by offsets."""
+        return self.articles[doc_id].text[start:end]
 
 
 def make_index(vectors: np.ndarray, kind: str) -> faiss.Index:
@@ -258,28 +145,21 @@ def set_search_depth(index: faiss.Index) -> None:
         index.hnsw.efSearch = 512 if index.ntotal <= 500_000 else 1024
 
 
-@dataclass(frozen=True)
-class SavedData:
-    index: faiss.Index
-    chunks: list[Chunk]
-    articles: list[Article]
-    sentences: list[Sentence]
-    sentence_vectors: np.ndarray
-
-
-def save_store(store_dir: Path, manifest: IndexManifest, data: SavedData) -> tuple[Path, IndexManifest]:
+def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
     """Write a new build folder, then switch ``CURRENT`` to it atomically; drop older builds."""
     store_dir.mkdir(parents=True, exist_ok=True)
     build = store_dir / f"build-{uuid.uuid4().hex[:12]}"
     build.mkdir()
-    faiss.write_index(data.index, str(build / VECTORS))
-    _write_jsonl(build / CHUNKS, data.chunks)
-    _write_jsonl(build / SENTENCES, data.sentences)
-    np.save(build / SENTENCE_VECTORS, data.sentence_vectors)
-    article_records = [{**asdict(a), "path": str(a.path)} for a in data.articles]
+    faiss.write_index(store.index, str(build / VECTORS))
+    _write_jsonl(build / CHUNKS, store.chunks)
+    _write_jsonl(build / SENTENCES, store.sentences)
+    np.save(build / SENTENCE_VECTORS, store.sentence_vectors)
+    article_records = [{**asdict(a), "path": str(a.path)} for a in store.articles.values()]
     (build / ARTICLES).write_text(json.dumps(article_records, ensure_ascii=False), encoding="utf-8")
+    store.lexical.save(build)
+    store.term_weights.save(build / TERM_WEIGHTS)
     files = {name: file_sha256(build / name) for name in DATA_FILES}
-    final = IndexManifest(**{**asdict(manifest), "files": files})
+    final = IndexManifest(**{**asdict(store.manifest), "files": files})
     (build / MANIFEST).write_text(json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8")
     _fsync_tree(build)
     pointer = store_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
@@ -287,7 +167,7 @@ def save_store(store_dir: Path, manifest: IndexManifest, data: SavedData) -> tup
     _fsync_file(pointer)
     os.replace(pointer, store_dir / CURRENT)
     _remove_other_builds(store_dir, keep=build.name)
-    return build, final
+    return VectorStore(**{**store.__dict__, "manifest": final, "path": build})
 
 
 def load_store(store_dir: Path) -> VectorStore:
@@ -315,13 +195,17 @@ def load_store(store_dir: Path) -> VectorStore:
         sentence_vectors = np.load(build / SENTENCE_VECTORS, allow_pickle=False)
         records = json.loads((build / ARTICLES).read_text(encoding="utf-8"))
         articles = {r["doc_id"]: Article(**{**r, "path": Path(r["path"])}) for r in records}
+        lexical = LexicalIndex.load(build)
+        term_weights = TermWeights.load(build / TERM_WEIGHTS)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as error:
         raise IndexCorruptError(f"cannot read the index files: {error}") from error
     if index.ntotal != len(chunks) or len(chunks) != manifest.chunk_count:
         raise IndexCorruptError("vector count does not match the passages")
     if sentence_vectors.shape != (len(sentences), index.d):
         raise IndexCorruptError("sentence vectors do not match the sentences")
-    return VectorStore(manifest, index, chunks, articles, sentences, sentence_vectors, build)
+    if lexical.matrix.shape[0] != len(chunks):
+        raise IndexCorruptError("lexical index does not match the passages")
+    return VectorStore(manifest, index, chunks, articles, sentences, sentence_vectors, lexical, term_weights, build)
 
 
 def _write_jsonl(path: Path, records: list) -> None:

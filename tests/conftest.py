@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import PROJECT_ROOT, Settings
-from rag.engine import Engine
+from rag import PROJECT_ROOT, Engine, Settings
+from rag.embedding import Embedder
+from rag.vectorstore import VectorStore, load_store
 
 SEEDS = PROJECT_ROOT / "seeds"
 FIXED_QUESTIONS = PROJECT_ROOT.parent / "shared" / "questions" / "fixed.jsonl"
@@ -36,3 +37,15 @@ def docs_copy(tmp_path: Path) -> Path:
     target = tmp_path / "docs"
     shutil.copytree(SEEDS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def seed_store(engine: Engine, seed_settings: Settings) -> VectorStore:
+    """The saved index the session engine answers from, for checking answers against the articles."""
+    return load_store(seed_settings.store_location())
+
+
+@pytest.fixture(scope="session")
+def embedder(engine: Engine) -> Embedder:
+    """The session engine's loaded model, for tests of the embedding and indexing modules."""
+    return engine._embedder

@@ -16,9 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
-from rag.answering import Answer, Citation
-from rag.config import PROJECT_ROOT, Settings
-from rag.engine import Engine
+from rag import PROJECT_ROOT, Answer, Citation, Engine, Settings
 from rag.messages import message
 
 APP = PROJECT_ROOT / "app.py"
@@ -40,7 +38,6 @@ MARKUP_ARTICLE = """مهرجان الزهور <script>window.__pwned=1</script> 
 """
 MARKUP_QUESTION_SCRIPT = "متى سيقام مهرجان الزهور؟"
 MARKUP_QUESTION_LINK = "هل الدخول مجاني للأطفال في مهرجان الزهور؟"
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def make_docs_dir(folder: Path) -> Path:
@@ -116,9 +113,9 @@ def assert_answered_with_sources(page: AppTest, question: str, language: str) ->
     assert answer.question == question
     assert answer.language == language
     assert not answer.abstained
-    cited = sorted({int(n) for n in _MARKER.findall(answer.answer)})
-    assert cited, "the answer carries citation markers"
-    assert sorted(c.n for c in answer.citations) == cited, "the engine cites exactly what the answer marks"
+    cited = sorted({n for sentence in answer.sentences for n in sentence.citations})
+    assert cited, "the answer's quotes carry citations"
+    assert sorted(c.n for c in answer.citations) == cited, "the engine cites exactly what the answer quotes"
     answer_body = html_of(assistant)[0]
     assert 'class="qa-text qa-answer"' in answer_body
     for n in cited:
@@ -184,7 +181,7 @@ def test_arabic_question_is_answered_with_its_cited_sources(page: AppTest) -> No
 def test_english_question_is_answered_with_its_cited_sources(page: AppTest) -> None:
     ask(page, ENGLISH_QUESTION)
     answer = assert_answered_with_sources(page, ENGLISH_QUESTION, "en")
-    assert answer.answer.startswith(message("answer_lead_quoted", "en"))
+    assert answer.text.startswith(message("answer_lead_quoted", "en"))
 
 
 @pytest.mark.parametrize(

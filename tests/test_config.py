@@ -9,7 +9,7 @@ def test_defaults_work_without_environment():
     settings = Settings.from_env({})
     assert settings.model == BUNDLED_MODEL
     assert settings.docs_dir.name == "seeds"
-    assert settings.store_dir.name == "vectorstore"
+    assert settings.store_dir is None and settings.store_location().parent.name == "vectorstore"
     assert 0 < settings.abstain_threshold_cross < settings.abstain_threshold < 1
 
 

@@ -4,12 +4,10 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embedding import ModelLoadError, load_embedder, model_fingerprint
-from rag.engine import Engine
+from rag.embedding import Embedder, ModelLoadError, load_embedder, model_fingerprint
 
 
-def test_bundled_model_has_prompts_and_a_fingerprint(engine: Engine):
-    embedder = engine.embedder
+def test_bundled_model_has_prompts_and_a_fingerprint(embedder: Embedder):
     assert embedder.dimension == 384
     assert set(embedder.model.prompts) >= {"query", "passage"}
     assert len(embedder.fingerprint) == 64
@@ -18,9 +16,9 @@ def test_bundled_model_has_prompts_and_a_fingerprint(engine: Engine):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
 
 
-def test_query_and_passage_prompts_differ(engine: Engine):
-    query = engine.embedder.embed_queries(["جنيف"])[0]
-    passage = engine.embedder.embed_passages(["جنيف"])[0]
+def test_query_and_passage_prompts_differ(embedder: Embedder):
+    query = embedder.embed_queries(["جنيف"])[0]
+    passage = embedder.embed_passages(["جنيف"])[0]
     assert float(query @ passage) < 0.999
 
 
@@ -39,10 +37,10 @@ def test_fingerprint_changes_when_model_files_change(tmp_path: Path):
     assert model_fingerprint(str(tmp_path)) != before
 
 
-def test_single_question_fast_path_gives_the_batched_vector(engine: Engine):
+def test_single_question_fast_path_gives_the_batched_vector(embedder: Embedder):
     questions = ["What did Washington offer on missiles?", "متى ستعقد المحادثات في جنيف؟"]
-    batched = engine.embedder.embed_queries(questions)
+    batched = embedder.embed_queries(questions)
     for question, expected in zip(questions, batched, strict=True):
-        single = engine.embedder.embed_queries([question])
+        single = embedder.embed_queries([question])
         assert single.shape == (1, 384) and single.dtype == np.float32
         assert float(single[0] @ expected) > 0.9999

@@ -1,8 +1,5 @@
 from rag.highlight import (
-    AnswerPiece,
     Segment,
-    answer_pieces,
-    cited_numbers,
     merge_spans,
     passage_paragraphs,
     passage_segments,
@@ -41,17 +38,3 @@ def test_passage_paragraphs_split_a_highlight_across_lines_and_drop_blank_lines(
         [Segment("First "), Segment("line.", True)],
         [Segment("Second", True), Segment(" line here.")],
     ]
-
-
-def test_answer_pieces_mark_only_cited_numbers() -> None:
-    line = "“الصواريخ [3] في أوروبا” [1][2]"
-    assert answer_pieces(line, {1, 2}) == [
-        AnswerPiece("“الصواريخ [3] في أوروبا” "),
-        AnswerPiece("[1]", 1),
-        AnswerPiece("[2]", 2),
-    ]
-
-
-def test_cited_numbers_in_order_of_first_marker() -> None:
-    answer = "According to the articles:\nA. [2]\nB. [1][2]\nC. [7]"
-    assert cited_numbers(answer, {1, 2, 3}) == [2, 1]

@@ -1,15 +1,8 @@
 import math
 
+from rag.arabic import split_sentences, word_forms
 from rag.articles import load_articles
-from rag.language import split_sentences
-from rag.term_matching import (
-    TermWeights,
-    group_matches,
-    matched_share,
-    question_terms,
-    text_forms,
-    word_forms,
-)
+from rag.term_matching import TermWeights, group_matches, matched_share, question_terms, text_forms
 from tests.conftest import SEEDS
 
 

@@ -1,11 +1,11 @@
 import pytest
 
-from rag.validation import QuestionError, check_question
+from rag.validation import Question, QuestionError, check_question
 
 
 def test_plain_questions_pass_with_whitespace_collapsed():
-    assert check_question("  متى ستعقد\n المحادثات؟ ", 100) == "متى ستعقد المحادثات؟"
-    assert check_question("What is 5 < 6 about?", 100) == "What is 5 < 6 about?"
+    assert check_question("  متى ستعقد\n المحادثات؟ ", 100) == Question("متى ستعقد المحادثات؟", "ar")
+    assert check_question("What is 5 < 6 about?", 100) == Question("What is 5 < 6 about?", "en")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

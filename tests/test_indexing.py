@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 import rag.vectorstore as vectorstore
+from rag import Engine, IndexCorruptError, Settings, StoreMismatchError
 from rag.articles import load_articles
-from rag.config import Settings
-from rag.engine import Engine
-from rag.vectorstore import CURRENT, IndexCorruptError, load_store, open_store
+from rag.embedding import Embedder
+from rag.indexing import open_index
+from rag.vectorstore import CURRENT, load_store
 
 ARTICLES = {
     "geneva": "محادثات جنيف\n\nقال متحدث إن المحادثات الأمريكية الروسية ستعقد في العاشر من يناير في جنيف.",
@@ -17,16 +18,16 @@ ARTICLES = {
 
 
 @pytest.fixture()
-def small(tmp_path: Path, engine: Engine):
+def small(tmp_path: Path, embedder: Embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     for name, text in ARTICLES.items():
         (docs / f"{name}.txt").write_text(text, encoding="utf-8")
     settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
 
-    def open_(**changes):
+    def open_(force_rebuild: bool = False, **changes):
         current = settings.with_changes(**changes)
-        return open_store(load_articles(docs).articles, engine.embedder, current)
+        return open_index(load_articles(current.docs_dir).articles, embedder, current, force_rebuild=force_rebuild)
 
     return docs, settings, open_
 
@@ -43,6 +44,8 @@ def test_first_open_builds_and_second_reuses(small):
     second = open_()
     assert second.action == "reused"
     assert second.store.path == first.store.path
+    assert second.store.lexical.matrix.shape == first.store.lexical.matrix.shape
+    assert second.store.term_weights == first.store.term_weights
 
 
 def test_edited_article_or_settings_make_the_index_stale(small):
@@ -103,3 +106,33 @@ def test_large_corpora_switch_to_hnsw(small):
     scores, positions = opened.store.search(query[None, :], 1)
     assert positions[0][0] == 0 and np.isclose(scores[0][0], 1.0, atol=1e-4)
     assert open_().reasons == ["index kind changed"]
+
+
+def test_a_saved_lexical_index_searches_like_a_fresh_one(small):
+    _, settings, open_ = small
+    built = open_()
+    loaded = load_store(settings.store_dir)
+    for query in ("العقوبات على روسيا", "محادثات جنيف"):
+        fresh_scores, fresh_positions = built.store.lexical.search(query, 2)
+        saved_scores, saved_positions = loaded.lexical.search(query, 2)
+        assert list(fresh_positions) == list(saved_positions) and np.allclose(fresh_scores, saved_scores)
+
+
+def test_a_store_never_replaces_the_index_of_another_articles_folder(small, tmp_path: Path, engine: Engine):
+    docs, settings, open_ = small
+    open_()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("خبر\n\nنص آخر عن موضوع آخر تماماً.", encoding="utf-8")
+    with pytest.raises(StoreMismatchError, match="--store"):
+        open_(docs_dir=other)
+    assert load_store(settings.store_dir).manifest.docs_dir == str(docs.resolve())
+    assert open_(docs_dir=other, force_rebuild=True).action == "rebuilt"
+
+
+def test_without_a_store_each_articles_folder_gets_its_own(tmp_path: Path):
+    first, second = Settings(docs_dir=tmp_path / "a"), Settings(docs_dir=tmp_path / "b")
+    assert first.store_location() != second.store_location()
+    assert first.store_location().parent == second.store_location().parent
+    assert first.store_location().name.startswith("a-")
+    assert Settings(docs_dir=tmp_path / "a", store_dir=tmp_path / "s").store_location() == tmp_path / "s"

@@ -1,4 +1,4 @@
-from rag.language import detect_language, normalize, split_sentences, words
+from rag.arabic import detect_language, normalize, split_sentences, words
 
 
 def test_normalize_follows_the_pass_rule():

@@ -1,0 +1,93 @@
+"""The answer records that cross from the engine to the page, the CLI and the benchmarks.
+
+An answer is a list of sentences: the engine's own framing, and quotes of the articles with their
+exact offsets and the numbers of the passages they are cited from. The display text and the JSON
+``answer`` string are derived from that structure; nothing downstream parses them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from rag.arabic import Language
+
+Role = Literal["framing", "quote"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A cited passage: ``text`` is the passage exactly as indexed, ``start``/``end`` its offsets
+    in the article, ``highlights`` the article offsets of the sentences the answer quotes."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str | None
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer. A ``quote`` is ``text == article.text[start:end]`` of ``doc_id``,
+    in ``language``, cited from the passages numbered ``citations``; ``framing`` is the engine's own."""
+
+    text: str
+    role: Role
+    citations: tuple[int, ...] = ()
+    doc_id: str | None = None
+    start: int | None = None
+    end: int | None = None
+    language: Language | None = None
+
+    def display(self, answer_language: Language) -> str:
+        """The sentence as shown: a quote in another language than the answer's between quotation
+        marks, each quote followed by its citation markers."""
+        if self.role == "framing":
+            return self.text
+        text = self.text if self.language == answer_language else f"“{self.text}”"
+        markers = "".join(f"[{n}]" for n in self.citations)
+        return f"{text} {markers}" if markers else text
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: Language
+    abstained: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    #: The abstention signal and the threshold it was held against (``rag.abstention``).
+    confidence: float = 0.0
+    threshold: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The answer as one text, a line per sentence."""
+        return "\n".join(sentence.display(self.language) for sentence in self.sentences)
+
+    @property
+    def quotes(self) -> list[AnswerSentence]:
+        return [sentence for sentence in self.sentences if sentence.role == "quote"]
+
+    def cited(self) -> list[Citation]:
+        """The citations that some sentence of the answer cites, in citation order."""
+        numbers = {n for sentence in self.sentences for n in sentence.citations}
+        return [citation for citation in self.citations if citation.n in numbers]
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "threshold": self.threshold,
+            "sentences": [asdict(sentence) for sentence in self.sentences],
+            "citations": [asdict(citation) for citation in self.citations],
+        }

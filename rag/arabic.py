@@ -1,0 +1,138 @@
+"""The one home of the engine's text rules: normalization, letters, language, sentences, clitics, stems.
+
+Every module that compares, splits or stems text uses these, so indexing and questions always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+Language = Literal["ar", "en"]
+
+_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_LETTER_MAP = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        "٠": "0",
+        "١": "1",
+        "٢": "2",
+        "٣": "3",
+        "٤": "4",
+        "٥": "5",
+        "٦": "6",
+        "٧": "7",
+        "٨": "8",
+        "٩": "9",
+    }
+)
+_SPACES = re.compile(r"\s+")
+ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"\w+")
+# A sentence ends at . ! ? ؟ or a line break; "…" and decimal points do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])(?<!\d\.)\s+|\n+")
+#: Marks that end a sentence (a line ending in one is a statement, not a headline).
+SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
+#: Closing quotes and brackets that may follow a sentence's final mark.
+_CLOSERS = "»\"”'’)]"
+
+#: Leading clitics, longest first; a stripped form keeps at least two letters.
+CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف", "ك")
+#: Endings taken off a question word (normalized): attached pronouns, dual and plural endings.
+_WORD_ENDING = re.compile(r"(هما|هم|ها|ه|ات|ون|ين|ان)$")
+#: Feminine plural and feminine endings (normalized), taken off a dictionary lemma so that it matches
+#: every form of its word by prefix: «اجتماعات» → «اجتماع». (Stripping ون from lemmas turned كانون into كان.)
+_LEMMA_ENDING = re.compile(r"(ات|ه)$")
+_DEFINITE_ARTICLE = re.compile(r"^(ال|لل)(?=..)")
+#: Stems shorter than this are particles, not terms.
+MIN_STEM = 3
+
+
+def normalize(text: str) -> str:
+    """Arabic normalization used for matching: no diacritics or tatweel, unified letter forms,
+    Western digits, lowercase, collapsed whitespace."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    text = text.translate(_LETTER_MAP).lower()
+    return _SPACES.sub(" ", text).strip()
+
+
+def detect_language(text: str) -> Language:
+    """``ar`` when Arabic letters outnumber Latin ones, else ``en``."""
+    arabic = len(ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return "ar" if arabic > latin else "en"
+
+
+def has_letters(text: str) -> bool:
+    """Whether ``text`` holds at least one letter of any script (not only marks, digits or symbols)."""
+    return any(unicodedata.category(c).startswith("L") for c in text)
+
+
+def words(text: str) -> list[str]:
+    """Normalized word tokens."""
+    return _WORD.findall(normalize(text))
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line ends with a sentence-final mark, possibly followed by closing quotes or brackets.
+    A quoted headline (``روسيا تطلب "موقفاً جاداً"``) does not: its quote closes a phrase, not a sentence."""
+    return line.rstrip().rstrip(_CLOSERS).endswith(SENTENCE_FINAL)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``, stripped of outer space."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for match in _SENTENCE_END.finditer(text):
+        _append_stripped(text, position, match.start(), spans)
+        position = match.end()
+    _append_stripped(text, position, len(text), spans)
+    return spans
+
+
+def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def word_forms(word: str) -> set[str]:
+    """A normalized word and the words it may be with its leading clitics taken off."""
+    forms = {word}
+    for prefix in CLITIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            forms.add(word[len(prefix) :])
+    return forms
+
+
+def word_stem(word: str) -> str:
+    """A normalized word without its leading clitics and one pronoun, dual or plural ending, kept at
+    three letters or more (تصريحاته → تصريحات, بالصواريخ → صواريخ)."""
+    bare = min(word_forms(word), key=len)
+    stem = _WORD_ENDING.sub("", bare)
+    return stem if len(stem) >= MIN_STEM else bare
+
+
+def without_article(word: str) -> str:
+    """A normalized word without a leading definite article (ال، لل), when two letters remain."""
+    return _DEFINITE_ARTICLE.sub("", word)
+
+
+def lemma_stem(lemma: str) -> str:
+    """A normalized dictionary lemma without a feminine or plural ending, when three letters remain."""
+    stem = _LEMMA_ENDING.sub("", lemma)
+    return stem if len(stem) >= MIN_STEM else lemma

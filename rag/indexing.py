@@ -1,0 +1,161 @@
+"""Turn articles into a searchable index: chunk, split sentences, embed, build the lexical side, save.
+
+Reuses the saved index when it fits the articles, model and settings; otherwise builds a new one
+and saves it atomically (``rag.vectorstore``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from rag.articles import Article
+from rag.chunking import chunk_articles, split_article_sentences
+from rag.config import Settings
+from rag.embedding import Embedder
+from rag.errors import IndexCorruptError, StoreMismatchError
+from rag.lexical import LexicalIndex
+from rag.term_matching import TermWeights
+from rag.vectorstore import FORMAT_VERSION, IndexManifest, VectorStore, load_store, make_index, save_store
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+
+#: ``progress(done, total)``: texts embedded so far.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class OpenedStore:
+    store: VectorStore
+    #: ``reused``, ``built`` (there was none), or ``rebuilt``.
+    action: str
+    reasons: list[str]
+
+
+def index_kind_for(chunk_count: int, settings: Settings) -> str:
+    return "hnsw" if chunk_count > settings.hnsw_threshold else "flat"
+
+
+def expected_manifest(articles: list[Article], embedder: Embedder, settings: Settings, kind: str) -> IndexManifest:
+    return IndexManifest(
+        format_version=FORMAT_VERSION,
+        docs_dir=str(settings.docs_dir.resolve()),
+        model_id=embedder.model_id,
+        model_fingerprint=embedder.fingerprint,
+        dimension=embedder.dimension,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        index_kind=kind,
+        articles={a.doc_id: a.checksum for a in articles},
+    )
+
+
+def open_index(
+    articles: list[Article],
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None = None,
+    force_rebuild: bool = False,
+) -> OpenedStore:
+    """Load the saved index if it is intact and fits the inputs; otherwise (re)build it.
+
+    Articles are chunked only when building: a saved index that fits reports its own chunk count.
+    Raises ``StoreMismatchError`` when the store holds the index of another articles folder."""
+    store_dir = settings.store_location()
+    expected = expected_manifest(articles, embedder, settings, kind="")
+    reasons = ["rebuild requested"] if force_rebuild else []
+    if not force_rebuild:
+        try:
+            store = load_store(store_dir)
+        except FileNotFoundError:
+            pass
+        except IndexCorruptError as error:
+            reasons = [f"index corrupted: {error}"]
+            log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
+        else:
+            check_same_folder(store.manifest, expected, store_dir)
+            kind = index_kind_for(store.manifest.chunk_count, settings)
+            reasons = store.manifest.stale_reasons(replace(expected, index_kind=kind))
+            if not reasons:
+                return OpenedStore(store, "reused", [])
+            log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
+    store = build_index(articles, embedder, settings, expected, progress)
+    return OpenedStore(save_store(store_dir, store), "rebuilt" if reasons else "built", reasons)
+
+
+def check_same_folder(saved: IndexManifest, expected: IndexManifest, store_dir: Path) -> None:
+    """Refuse to replace the index of another articles folder that still exists."""
+    other = Path(saved.docs_dir)
+    if saved.docs_dir != expected.docs_dir and other.is_dir() and not other.samefile(expected.docs_dir):
+        raise StoreMismatchError(
+            f"The index folder {store_dir} holds the index of the articles in {other}, not {expected.docs_dir}. "
+            "Pass --store with another folder (or leave --store out to use the one derived from --docs), "
+            "or --rebuild to replace it."
+        )
+
+
+def build_index(
+    articles: list[Article],
+    embedder: Embedder,
+    settings: Settings,
+    manifest: IndexManifest,
+    progress: Progress | None = None,
+) -> VectorStore:
+    """Chunk, split and embed ``articles`` into an unsaved ``VectorStore`` described by ``manifest``
+    (its index kind, passage count and build time are filled in here)."""
+    started = time.perf_counter()
+    chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
+    sentences = split_article_sentences(articles)
+    texts = {a.doc_id: a.text for a in articles}
+    sentence_texts = [texts[s.doc_id][s.start : s.end] for s in sentences]
+    jobs = [
+        ([c.text for c in chunks], embedder.embed_passages),
+        (sentence_texts, embedder.embed_answer_sentences),
+    ]
+    chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    manifest = replace(
+        manifest,
+        index_kind=index_kind_for(len(chunks), settings),
+        chunk_count=len(chunks),
+        built_at=time.time(),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    return VectorStore(
+        manifest=manifest,
+        index=make_index(chunk_vectors, manifest.index_kind),
+        chunks=chunks,
+        articles={a.doc_id: a for a in articles},
+        sentences=sentences,
+        sentence_vectors=sentence_vectors,
+        lexical=LexicalIndex.build([c.text for c in chunks]),
+        term_weights=TermWeights.build(sentence_texts),
+    )
+
+
+def embed_in_batches(
+    jobs: list[tuple[list[str], Callable[[list[str]], np.ndarray]]],
+    dimension: int,
+    progress: Progress | None = None,
+) -> list[np.ndarray]:
+    """Run each ``(texts, encode)`` job in batches, reporting ``progress(done, total)`` over all."""
+    total = sum(len(texts) for texts, _ in jobs)
+    done = 0
+    if progress:
+        progress(done, total)
+    results = []
+    for texts, encode in jobs:
+        parts = [np.zeros((0, dimension), dtype=np.float32)]
+        for begin in range(0, len(texts), EMBED_BATCH):
+            parts.append(encode(texts[begin : begin + EMBED_BATCH]))
+            done += len(parts[-1])
+            if progress:
+                progress(done, total)
+        results.append(np.vstack(parts))
+    return results
