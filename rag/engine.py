@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import faiss
+import numpy as np
 
 from rag.abstention import Abstention
 from rag.answer import Answer
@@ -157,9 +158,9 @@ class Engine:
         vectors = self._embed_checked(checked) if mode != "lexical" else [None] * len(checked)
         return [self._retriever.retrieve(q.text, q.language, k, v, mode) for q, v in zip(checked, vectors, strict=True)]
 
-    def embed_questions(self, questions: Sequence[str]) -> list:
-        """The question vectors alone (the floor an answer's latency is measured against)."""
-        return list(self._embedder.embed_queries(list(questions)))
+    def embed_questions(self, questions: Sequence[str]) -> np.ndarray:
+        """The question vectors alone, one row each (the floor an answer's latency is measured against)."""
+        return self._embedder.embed_queries(list(questions))
 
     def info(self) -> EngineInfo:
         store = self._opened.store
@@ -186,7 +187,7 @@ class Engine:
             return "loaded"
         return "installed" if self._lexicon.installed else "missing"
 
-    def _answer(self, question: Question, vector, top_k: int | None) -> Answer:
+    def _answer(self, question: Question, vector: np.ndarray, top_k: int | None) -> Answer:
         hits = self._retriever.retrieve(question.text, question.language, top_k or self.settings.top_k, vector)
         return self._composer.compose(question.text, question.language, hits, vector)
 
@@ -199,7 +200,7 @@ class Engine:
                 checked.append(error)
         return checked
 
-    def _embed_checked(self, checked: Sequence[Question | QuestionError]) -> list:
+    def _embed_checked(self, checked: Sequence[Question | QuestionError]) -> list[np.ndarray | None]:
         """One vector per item (``None`` for errors), the valid questions embedded in one batch."""
         valid = [i for i, item in enumerate(checked) if isinstance(item, Question)]
         vectors = self._embedder.embed_queries([checked[i].text for i in valid]) if valid else []
