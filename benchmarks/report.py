@@ -1,5 +1,5 @@
-"""Markdown tables from the JSON results: ``results/results.md``, the tables inside ``README.md`` and
-``README_SECTION.md`` (the section pasted into the project README).
+"""Markdown tables from the JSON results: ``results/results.md`` and the tables inside ``benchmarks/README.md``
+(the project README keeps a short summary and the chart).
 
 Run: ``.venv/bin/python -m benchmarks.report``.
 """
@@ -12,15 +12,6 @@ from benchmarks.common import BENCH_DIR, RESULTS_DIR, log, read_result
 
 PAIRS = ("en->ar", "ar->ar")
 MODES = ("dense", "lexical", "hybrid")
-COMMANDS = """```bash
-.venv/bin/pip install -r requirements-bench.txt
-.venv/bin/python -m benchmarks.all            # everything below, then the tables and the chart (~35 min)
-.venv/bin/python -m benchmarks.quality        # XQuAD retrieval, answers, abstention (~6 min)
-.venv/bin/python -m benchmarks.speed          # warm ask vs floor and LangChain, cold start, build (~10 min)
-.venv/bin/python -m benchmarks.scale          # flat vs HNSW vs IVF at 10k/100k/1M vectors (~15 min)
-.venv/bin/python -m benchmarks.lexical_scale  # TF-IDF search time as the corpus grows (~1 min)
-.venv/bin/python -m benchmarks.chart && .venv/bin/python -m benchmarks.report
-```"""
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 
@@ -392,31 +383,16 @@ def render(level: str) -> str:
     return "\n\n".join(f"{level} {title}\n\n{body}" for title, body in sections().items())
 
 
-def readme_section() -> str:
-    return (
-        "## Benchmarks\n\n"
-        "Retrieval and answer quality on XQuAD (CC BY-SA 4.0: its 240 Arabic paragraphs as articles, its 1190 "
-        "questions asked in English and in Arabic), speed against the bare query embedding and LangChain's FAISS "
-        "store, and exact vs approximate search at scale. Details: [benchmarks/README.md](benchmarks/README.md).\n\n"
-        "![Benchmarks: retrieval, speed, abstention, scale](benchmarks/results/chart.png)\n\n"
-        + render("###")
-        + "\n\n### Reproduce\n\n"
-        + COMMANDS
-        + "\n"
-    )
-
-
 def main() -> None:
     body = render("###")
     (RESULTS_DIR / "results.md").write_text("# Benchmark results\n\n" + body + "\n", encoding="utf-8")
-    (BENCH_DIR / "README_SECTION.md").write_text(readme_section(), encoding="utf-8")
     readme = BENCH_DIR / "README.md"
     if readme.is_file():
         text = readme.read_text(encoding="utf-8")
         pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
         replaced = pattern.sub(lambda _: f"{START}\n{body}\n{END}", text)
         readme.write_text(replaced, encoding="utf-8")
-    log("wrote results.md, README_SECTION.md and the tables in README.md")
+    log("wrote results.md and the tables in README.md")
 
 
 if __name__ == "__main__":
