@@ -116,7 +116,7 @@ def abstention_notes(quality: dict) -> str:
         "24 odd-numbered ones are unanswerable. Thresholds are tuned on articles `i % 4 in {0, 1}` and reported "
         "on the other half, maximizing balanced accuracy (mean of the abstention rate on unanswerable and the "
         "answer rate on answerable questions) over the engine's confidence (best passage cosine + 0.05 × "
-        "question-term coverage, `AnswerComposer.confidence`).\n\n"
+        "question-term coverage, `rag/abstention.py`, reported as `Answer.confidence`).\n\n"
         f"**Recommended: English {thresholds['en']}, Arabic {thresholds['ar']}** (one float for both: "
         f"{thresholds['single']}). Tuned the other way round (on the report half) the thresholds come out at "
         f"en {swapped['en']['tuned']['threshold']}, ar {swapped['ar']['tuned']['threshold']}, single "

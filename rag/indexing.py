@@ -97,7 +97,7 @@ def check_same_folder(saved: IndexManifest, expected: IndexManifest, store_dir: 
         raise StoreMismatchError(
             f"The index folder {store_dir} holds the index of the articles in {other}, not {expected.docs_dir}. "
             "Pass --store with another folder (or leave --store out to use the one derived from --docs), "
-            "or --rebuild to replace it."
+            "or run `rag index --rebuild` to replace it."
         )
 
 

@@ -3,8 +3,22 @@ from pathlib import Path
 
 import pytest
 
-from rag import Answer, AnswerSentence, Citation, Engine, QuestionCase, QuestionFileError, judge, load_cases, run_eval
+from rag import (
+    PROJECT_ROOT,
+    Answer,
+    AnswerSentence,
+    Citation,
+    Engine,
+    QuestionCase,
+    QuestionFileError,
+    judge,
+    load_cases,
+    run_eval,
+)
 from tests.conftest import FIXED_QUESTIONS
+
+#: The project's own question set on the seed articles (format and pass rule: tests/questions/README.md).
+OWN_QUESTIONS = PROJECT_ROOT / "tests" / "questions" / "seeds.jsonl"
 
 
 def _case(answerable: bool = True) -> QuestionCase:
@@ -53,3 +67,13 @@ def test_fixed_questions_pass(engine: Engine):
     failures = {r.case.id: r.reason for r in report.results if not r.passed}
     assert not failures
     assert report.passed == len(cases) == 22
+
+
+def test_the_projects_own_questions_pass(engine: Engine):
+    if engine.info().dictionary == "missing":
+        pytest.skip("Debian's dict-freedict-eng-ara is not installed (scripts/setup.sh installs it as root)")
+    cases = load_cases(OWN_QUESTIONS)
+    report = run_eval(engine, cases)
+    failures = {r.case.id: r.reason for r in report.results if not r.passed}
+    assert not failures
+    assert {c.lang for c in cases} == {"ar", "en"} and any(not c.answerable for c in cases)
