@@ -20,8 +20,18 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, StoreMismatchError
 from rag.lexical import LexicalIndex
+from rag.store_lock import build_lock
 from rag.term_matching import TermWeights
-from rag.vectorstore import FORMAT_VERSION, IndexManifest, VectorStore, load_store, make_index, save_store
+from rag.vectorstore import (
+    FORMAT_VERSION,
+    IndexManifest,
+    VectorStore,
+    estimated_build_bytes,
+    load_store,
+    make_index,
+    prepare_build,
+    save_store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +96,11 @@ def open_index(
             if not reasons:
                 return OpenedStore(store, "reused", [])
             log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
-    store = build_index(articles, embedder, settings, expected, progress)
-    return OpenedStore(save_store(store_dir, store), "rebuilt" if reasons else "built", reasons)
+    with build_lock(store_dir):
+        prepare_build(store_dir, estimated_build_bytes(articles, embedder.dimension))  # before the slow part
+        store = build_index(articles, embedder, settings, expected, progress)
+        saved = save_store(store_dir, store)
+    return OpenedStore(saved, "rebuilt" if reasons else "built", reasons)
 
 
 def check_same_folder(saved: IndexManifest, expected: IndexManifest, store_dir: Path) -> None:

@@ -3,6 +3,8 @@
 Layout of the store folder::
 
     CURRENT                 name of the live build folder (replaced atomically)
+    .build.lock             held by the one process building (rag/store_lock.py)
+    build-<id>/.rag-build      marker: this folder was made by the store (and may be removed by it)
     build-<id>/manifest.json   IndexManifest, with a sha256 of every other file
     build-<id>/vectors.faiss   inner-product index over normalized passage vectors
     build-<id>/chunks.jsonl    one Chunk a line, in index order
@@ -12,7 +14,10 @@ Layout of the store folder::
     build-<id>/term_weights.json  sentence frequencies of word forms (rag/term_matching.py)
 
 A build is written to a fresh folder and only then made live by replacing ``CURRENT``, so a
-crash mid-build leaves the previous index usable. Building the contents is ``rag/indexing.py``'s job.
+crash mid-build leaves the previous index usable. The store only ever removes folders it made: named
+``build-<12 hex digits>`` and holding the marker, and only while it holds the build lock; anything
+else in the folder (a user's ``build-2024-release/``) is never touched. Building the contents is
+``rag/indexing.py``'s job.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +40,7 @@ from rag.checksums import file_sha256
 from rag.chunking import Chunk, Sentence
 from rag.errors import IndexCorruptError
 from rag.lexical import LexicalIndex
+from rag.store_lock import StoreWriteError, check_room, ensure_store_dir, write_error
 from rag.term_matching import TermWeights
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,11 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 TERM_WEIGHTS = "term_weights.json"
 DATA_FILES = (VECTORS, CHUNKS, ARTICLES, SENTENCES, SENTENCE_VECTORS, TERM_WEIGHTS, *LexicalIndex.FILES)
 HNSW_NEIGHBOURS = 32
+BUILD_MARKER = ".rag-build"
+#: The next ``CURRENT``, written inside the new build folder and moved over ``CURRENT`` in one step.
+NEXT_POINTER = "CURRENT.next"
+BUILD_NAME = re.compile(r"build-[0-9a-f]{12}")
+MAX_POINTER_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -145,12 +158,59 @@ def set_search_depth(index: faiss.Index) -> None:
         index.hnsw.efSearch = 512 if index.ntotal <= 500_000 else 1024
 
 
+def estimated_build_bytes(articles: list[Article], dimension: int) -> int:
+    """A generous size for one build of ``articles``: passages (about one per 500 bytes of text, each
+    with its vector, HNSW links and lexical n-gram row), sentences with theirs, the texts as JSON."""
+    text_bytes = sum(len(a.text.encode("utf-8")) for a in articles)
+    passages = text_bytes // 500 + len(articles)
+    sentences = text_bytes // 40 + len(articles)
+    return 3 * text_bytes + passages * (dimension * 4 + 300 + 12_000) + sentences * (dimension * 4 + 150)
+
+
+def prepare_build(store_dir: Path, needed_bytes: int) -> None:
+    """Before any embedding (and under the build lock): drop orphan builds of ours (left by a crash
+    mid-save), make sure ``CURRENT`` can be replaced, that the folder takes writes, and that
+    ``needed_bytes`` fit. Raises ``StoreWriteError`` or ``StoreFullError``."""
+    ensure_store_dir(store_dir)
+    live = _live_build_name(store_dir)
+    if live is not None:  # with no valid CURRENT, any build may be the last good one: keep them all
+        _remove_builds(store_dir, keep=live)
+    pointer = store_dir / CURRENT
+    if pointer.is_dir() and not pointer.is_symlink():
+        try:
+            pointer.rmdir()  # an empty folder in the pointer's place holds nothing to lose
+        except OSError as error:
+            raise StoreWriteError(store_dir, f"{CURRENT} is a folder that is not empty; move it away") from error
+    try:
+        tempfile.TemporaryFile(dir=store_dir).close()
+    except OSError as error:
+        raise write_error(store_dir, error) from error
+    check_room(store_dir, needed_bytes)
+
+
 def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
-    """Write a new build folder, then switch ``CURRENT`` to it atomically; drop older builds."""
-    store_dir.mkdir(parents=True, exist_ok=True)
+    """Write a new build folder, then switch ``CURRENT`` to it atomically; drop older builds of ours.
+
+    Call it holding ``build_lock(store_dir)``. A failed write removes the new folder and raises
+    ``StoreWriteError``/``StoreFullError``; the previous build stays live."""
     build = store_dir / f"build-{uuid.uuid4().hex[:12]}"
-    build.mkdir()
-    faiss.write_index(store.index, str(build / VECTORS))
+    try:
+        final = _write_build(build, store)
+        os.replace(build / NEXT_POINTER, store_dir / CURRENT)
+    except BaseException as error:
+        shutil.rmtree(build, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise write_error(store_dir, error) from error
+        raise
+    _fsync_folder(store_dir)
+    _remove_builds(store_dir, keep=build.name)
+    return VectorStore(**{**store.__dict__, "manifest": final, "path": build})
+
+
+def _write_build(build: Path, store: VectorStore) -> IndexManifest:
+    build.mkdir(parents=True)
+    (build / BUILD_MARKER).write_text("made by rag.vectorstore; removed by it when no longer live\n")
+    _write_index(build / VECTORS, store.index)
     _write_jsonl(build / CHUNKS, store.chunks)
     _write_jsonl(build / SENTENCES, store.sentences)
     np.save(build / SENTENCE_VECTORS, store.sentence_vectors)
@@ -161,21 +221,38 @@ def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
     files = {name: file_sha256(build / name) for name in DATA_FILES}
     final = IndexManifest(**{**asdict(store.manifest), "files": files})
     (build / MANIFEST).write_text(json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8")
+    (build / NEXT_POINTER).write_text(build.name)
     _fsync_tree(build)
-    pointer = store_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    pointer.write_text(build.name)
-    _fsync_file(pointer)
-    os.replace(pointer, store_dir / CURRENT)
-    _remove_other_builds(store_dir, keep=build.name)
-    return VectorStore(**{**store.__dict__, "manifest": final, "path": build})
+    return final
+
+
+def live_build(store_dir: Path) -> Path:
+    """The build folder ``CURRENT`` names, checked like any index file.
+
+    ``FileNotFoundError`` when there is no index; ``IndexCorruptError`` when ``CURRENT`` is not a
+    small file holding the name of one of the store's build folders."""
+    pointer = store_dir / CURRENT
+    if not pointer.exists() and not pointer.is_symlink():
+        raise FileNotFoundError(f"No index in {store_dir}")
+    if pointer.is_symlink() or not pointer.is_file():
+        raise IndexCorruptError(f"{CURRENT} is not a regular file")
+    try:
+        with open(pointer, "rb") as handle:
+            raw = handle.read(MAX_POINTER_BYTES + 1)
+        name = raw.decode("ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexCorruptError(f"{CURRENT} is unreadable ({type(error).__name__})") from error
+    if len(raw) > MAX_POINTER_BYTES or not BUILD_NAME.fullmatch(name):
+        raise IndexCorruptError(f"{CURRENT} does not name a build folder")
+    build = store_dir / name
+    if build.is_symlink() or not build.is_dir():
+        raise IndexCorruptError(f"{CURRENT} names a build folder that is missing")
+    return build
 
 
 def load_store(store_dir: Path) -> VectorStore:
     """Load and verify the live build; ``FileNotFoundError`` when there is none."""
-    pointer = store_dir / CURRENT
-    if not pointer.is_file():
-        raise FileNotFoundError(f"No index in {store_dir}")
-    build = store_dir / pointer.read_text().strip()
+    build = live_build(store_dir)
     try:
         manifest = IndexManifest(**json.loads((build / MANIFEST).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as error:
@@ -208,6 +285,13 @@ def load_store(store_dir: Path) -> VectorStore:
     return VectorStore(manifest, index, chunks, articles, sentences, sentence_vectors, lexical, term_weights, build)
 
 
+def _write_index(path: Path, index: faiss.Index) -> None:
+    """Write through a Python file, so that a failed write raises ``OSError`` with its errno (faiss's
+    own writer raises a bare ``RuntimeError`` and prints to stderr)."""
+    with open(path, "wb") as handle:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(handle.write))
+
+
 def _write_jsonl(path: Path, records: list) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for record in records:
@@ -229,9 +313,34 @@ def _fsync_tree(folder: Path) -> None:
         _fsync_file(path)
 
 
-def _remove_other_builds(store_dir: Path, keep: str) -> None:
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _live_build_name(store_dir: Path) -> str | None:
+    try:
+        return live_build(store_dir).name
+    except (FileNotFoundError, IndexCorruptError):
+        return None
+
+
+def is_own_build(path: Path) -> bool:
+    """A folder this store made: ``build-<12 hex digits>``, not a link, holding the marker."""
+    return (
+        BUILD_NAME.fullmatch(path.name) is not None
+        and not path.is_symlink()
+        and path.is_dir()
+        and (path / BUILD_MARKER).is_file()
+    )
+
+
+def _remove_builds(store_dir: Path, keep: str | None) -> None:
+    """Remove the store's own builds except ``keep`` (call it holding the build lock)."""
     for path in store_dir.iterdir():
-        if path.name != keep and path.is_dir() and path.name.startswith("build-"):
+        if path.name != keep and is_own_build(path):
             shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(f".{CURRENT}."):
-            path.unlink(missing_ok=True)

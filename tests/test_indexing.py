@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rag.vectorstore as vectorstore
-from rag import Engine, IndexCorruptError, Settings, StoreMismatchError
+from rag import Engine, IndexCorruptError, Settings, StoreMismatchError, StoreWriteError
 from rag.articles import load_articles
 from rag.embedding import Embedder
 from rag.indexing import open_index
@@ -88,12 +88,14 @@ def test_crash_mid_build_leaves_previous_index_usable(small, monkeypatch: pytest
         raise OSError("disk full")
 
     monkeypatch.setattr(vectorstore.np, "save", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreWriteError, match="disk full"):
         open_()
     survivor = load_store(settings.store_dir)
     assert survivor.path == before.store.path
     assert survivor.articles["geneva"].text == before.store.articles["geneva"].text
     assert (settings.store_dir / CURRENT).read_text() == before.store.path.name
+    builds = sorted(p.name for p in settings.store_dir.iterdir() if p.name.startswith("build-"))
+    assert builds == [before.store.path.name], "the failed build left no folder behind"
 
 
 def test_large_corpora_switch_to_hnsw(small):
