@@ -1,6 +1,9 @@
 """Load article files and clean them into the text the engine indexes.
 
-An article is a UTF-8 ``.txt`` file; its id is the file name without ``.txt``. Cleaning drops
+An article is a UTF-8 ``.txt`` file directly in the articles folder, at most ``max_bytes`` long; its
+id is the file name without ``.txt``. Everything else in the folder (other extensions, subfolders,
+hidden files, links that leave the folder or lead nowhere, pipes, files too large) is skipped with a
+reason. Cleaning drops
 what is not article text (Latin-script photo captions, photo credits, "اقرأ أيضاً", reading-time,
 subscription and copyright lines) and keeps the title and the outlet where the text names them.
 All citation offsets refer to ``Article.text``, the cleaned text.
@@ -15,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.arabic import ARABIC_LETTER, detect_language, ends_sentence
+from rag.config import Settings
 from rag.errors import ArticlesError
+from rag.validation import has_words
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ _PHOTO_CREDIT = re.compile(
     rf"(?:getty images|afp|reuters|\bap\b|epa)\s*$|\((?:{_OUTLET_ALTERNATION}|غيتي|أسوشيتد برس|إي بي إيه)\)\s*$",
     re.IGNORECASE,
 )
+#: C0 controls other than tab and line breaks, and DEL: never article text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_TITLE_CHARS = 150
 _MAX_BOILERPLATE_CHARS = 220
 
@@ -76,32 +83,76 @@ class SkippedFile:
 
 
 @dataclass(frozen=True)
+class LoadedFiles:
+    files: list[Path]
+    skipped: list[SkippedFile]
+
+
+@dataclass(frozen=True)
 class LoadedArticles:
     articles: list[Article]
     skipped: list[SkippedFile]
 
 
-def article_files(docs_dir: Path) -> list[Path]:
-    """The ``.txt`` files of ``docs_dir`` in a stable order."""
+def article_files(docs_dir: Path, max_bytes: int = Settings.max_article_bytes) -> LoadedFiles:
+    """The article files of ``docs_dir`` in a stable order, and every other entry with the reason
+    it is not read."""
     if not docs_dir.is_dir():
         raise ArticlesError(f"Articles folder not found: {docs_dir}")
-    return sorted(p for p in docs_dir.iterdir() if p.suffix == ".txt" and p.is_file())
-
-
-def load_articles(docs_dir: Path) -> LoadedArticles:
-    """Load and clean every ``.txt`` article; unreadable ones are skipped with a warning."""
-    articles: list[Article] = []
+    root = docs_dir.resolve()
+    files: list[Path] = []
     skipped: list[SkippedFile] = []
-    for path in article_files(docs_dir):
-        try:
-            articles.append(load_article(path))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            reason = _describe(error)
-            log.warning("Skipping unreadable article %s: %s", path, reason)
+    for path in sorted(docs_dir.iterdir()):
+        reason = why_not_an_article(path, root, max_bytes)
+        if reason:
             skipped.append(SkippedFile(path, reason))
+        else:
+            files.append(path)
+    return LoadedFiles(files, skipped)
+
+
+def why_not_an_article(path: Path, root: Path, max_bytes: int) -> str | None:
+    """Why the folder entry ``path`` is not read as an article (``None`` when it is one)."""
+    if path.is_symlink():
+        if not path.exists():
+            return "broken link"
+        if not path.resolve().is_relative_to(root):
+            return "link to a file outside the articles folder"
+    if path.name.startswith("."):
+        return "hidden file"
+    if path.is_dir():
+        return "a folder (subfolders are not read)"
+    if path.suffix != ".txt":
+        if path.suffix.lower() == ".txt":
+            return f"extension {path.suffix} (only lower-case .txt files are read)"
+        return "not a .txt file"
+    if not path.is_file():
+        return "not a regular file"
+    size = path.stat().st_size
+    if size > max_bytes:
+        return too_large(size, max_bytes)
+    return None
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"too large ({size / 1000:,.0f} KB; the limit is {max_bytes / 1000:,.0f} KB, RAG_MAX_ARTICLE_BYTES)"
+
+
+def load_articles(docs_dir: Path, max_bytes: int = Settings.max_article_bytes) -> LoadedArticles:
+    """Load and clean every article; other entries and unreadable files are skipped with a warning."""
+    found = article_files(docs_dir, max_bytes)
+    articles: list[Article] = []
+    skipped = list(found.skipped)
+    for path in found.files:
+        try:
+            articles.append(load_article(path, max_bytes))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            skipped.append(SkippedFile(path, _describe(error)))
+    for entry in skipped:
+        log.warning("Skipping %s: %s", entry.path, entry.reason)
     if not articles:
         raise ArticlesError(f"No readable article (.txt, UTF-8) in {docs_dir}")
-    return LoadedArticles(articles, skipped)
+    return LoadedArticles(articles, sorted(skipped, key=lambda entry: entry.path.name))
 
 
 def _describe(error: Exception) -> str:
@@ -110,12 +161,17 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
-def load_article(path: Path) -> Article:
-    raw = path.read_bytes()
+def load_article(path: Path, max_bytes: int = Settings.max_article_bytes) -> Article:
+    with open(path, "rb") as handle:
+        raw = handle.read(max_bytes + 1)  # a file that grew since it was listed is still bounded
+    if len(raw) > max_bytes:
+        raise ValueError(too_large(path.stat().st_size, max_bytes))
     text = raw.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    body, title, source = clean_article(text)
+    body, title, source = clean_article(_CONTROLS.sub("", text))
     if not body.strip():
         raise ValueError("empty after cleaning")
+    if not has_words(body):
+        raise ValueError("no words (only symbols or invisible marks)")
     return Article(
         doc_id=path.stem,
         title=title,

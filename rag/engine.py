@@ -109,7 +109,7 @@ class Engine:
         """
         started = time.perf_counter()
         faiss.omp_set_num_threads(max(1, settings.search_threads))
-        loaded = load_articles(settings.docs_dir)
+        loaded = load_articles(settings.docs_dir, settings.max_article_bytes)
         articles_done = time.perf_counter()
         embedder = _embedder or load_embedder(settings)
         model_done = time.perf_counter()

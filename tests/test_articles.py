@@ -1,4 +1,5 @@
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,12 @@ def test_unreadable_files_are_skipped_with_a_warning(tmp_path: Path, caplog: pyt
         loaded = load_articles(tmp_path)
     assert [a.doc_id for a in loaded.articles] == ["good"]
     reasons = {s.path.name: s.reason for s in loaded.skipped}
-    assert reasons == {"empty.txt": "empty after cleaning", "latin1.txt": "not valid UTF-8"}
-    assert "latin1.txt" in caplog.text and "empty.txt" in caplog.text
+    assert reasons == {
+        "empty.txt": "empty after cleaning",
+        "latin1.txt": "not valid UTF-8",
+        "notes.md": "not a .txt file",
+    }
+    assert "latin1.txt" in caplog.text and "empty.txt" in caplog.text and "notes.md" in caplog.text
 
 
 def test_missing_folder_and_folder_without_articles_are_named(tmp_path: Path):
@@ -77,3 +82,47 @@ def test_article_id_checksum_and_windows_newlines(tmp_path: Path):
     assert article.doc_id == "abc"
     assert article.text == "عنوان\n\nالنص."
     assert len(article.checksum) == 64
+
+
+def test_links_out_of_the_folder_are_not_followed(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("عنوان\n\nنص مقال صالح للقراءة.", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("كلمة السر السرية للخادم هي ١٢٣٤.", encoding="utf-8")
+    (docs / "escape.txt").symlink_to(secret)
+    (docs / "broken.txt").symlink_to(tmp_path / "gone.txt")
+    (docs / "alias.txt").symlink_to(docs / "good.txt")  # inside the folder: read
+    loaded = load_articles(docs)
+    assert sorted(a.doc_id for a in loaded.articles) == ["alias", "good"]
+    assert all("السر" not in a.text for a in loaded.articles)
+    reasons = {s.path.name: s.reason for s in loaded.skipped}
+    assert reasons == {"broken.txt": "broken link", "escape.txt": "link to a file outside the articles folder"}
+
+
+def test_everything_not_read_is_reported_with_a_reason(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("عنوان\n\nنص مقال صالح للقراءة.", encoding="utf-8")
+    (tmp_path / "LOUD.TXT").write_text("نص", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("نص", encoding="utf-8")
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "inner.txt").write_text("نص", encoding="utf-8")
+    (tmp_path / ".draft.txt").write_text("نص", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.txt")  # reading it would block forever
+    reasons = {s.path.name: s.reason for s in load_articles(tmp_path).skipped}
+    assert reasons == {
+        ".draft.txt": "hidden file",
+        "2024": "a folder (subfolders are not read)",
+        "LOUD.TXT": "extension .TXT (only lower-case .txt files are read)",
+        "notes.md": "not a .txt file",
+        "pipe.txt": "not a regular file",
+    }
+
+
+def test_articles_over_the_size_limit_are_skipped_before_reading(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("عنوان\n\nنص مقال صالح للقراءة.", encoding="utf-8")
+    (tmp_path / "huge.txt").write_text("كلمة " * 5000, encoding="utf-8")
+    loaded = load_articles(tmp_path, max_bytes=10_000)
+    assert [a.doc_id for a in loaded.articles] == ["good"]
+    [skipped] = loaded.skipped
+    assert skipped.path.name == "huge.txt"
+    assert skipped.reason == "too large (45 KB; the limit is 10 KB, RAG_MAX_ARTICLE_BYTES)"
