@@ -15,7 +15,7 @@ from rag.answer import Answer, AnswerSentence, Citation
 from rag.arabic import Language
 from rag.articles import SkippedFile
 from rag.chunking import Chunk
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import PROJECT_ROOT, Settings, admin_allowed
 from rag.engine import ArticleInfo, Engine, EngineInfo, OpenTimings
 from rag.errors import (
     ArticlesError,
@@ -31,6 +31,7 @@ from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cas
 from rag.highlight import Segment, passage_paragraphs
 from rag.indexing import Progress
 from rag.retrieval import Hit, Mode
+from rag.store_lock import BuildInProgressError, StoreError, StoreFullError, StoreWriteError
 from rag.validation import Question, check_question
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "AnswerSentence",
     "ArticleInfo",
     "ArticlesError",
+    "BuildInProgressError",
     "CaseResult",
     "Chunk",
     "Citation",
@@ -61,7 +63,11 @@ __all__ = [
     "Settings",
     "SettingsError",
     "SkippedFile",
+    "StoreError",
+    "StoreFullError",
     "StoreMismatchError",
+    "StoreWriteError",
+    "admin_allowed",
     "check_question",
     "judge",
     "load_cases",

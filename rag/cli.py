@@ -9,9 +9,24 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag import Answer, Engine, EvalReport, QuestionError, RagError, Settings, check_question, load_cases, run_eval
+from rag import (
+    Answer,
+    Engine,
+    EvalReport,
+    QuestionError,
+    RagError,
+    Settings,
+    StoreError,
+    check_question,
+    load_cases,
+    run_eval,
+)
+from rag.arabic import Language, detect_language
+from rag.messages import one_line
 
+# Exit codes (the README's table); the other failures exit with their error's ``exit_code``.
 EXIT_FAILED_QUESTIONS = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,8 +76,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED_QUESTIONS if report.failed else 0
     except QuestionError as error:
         return _fail(error.message, error.exit_code)
+    except StoreError as error:
+        return _fail(error.message_in(_user_language(args)), error.exit_code)
     except RagError as error:
         return _fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        return _fail(one_line("interrupted", _user_language(args)), EXIT_INTERRUPTED)
+
+
+def _user_language(args: argparse.Namespace) -> Language | None:
+    """The language of the question asked, if any: messages are given in it."""
+    question = getattr(args, "question", None)
+    return detect_language(question) if isinstance(question, str) else None
 
 
 def _fail(text: str, code: int) -> int:
