@@ -205,10 +205,18 @@ def build_bundled_model(target: Path) -> Path:
             "recipe_version": RECIPE_VERSION,
         }
         (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2))
+        readable_by_all(out_dir)
         if target.exists():
             shutil.rmtree(target)
         out_dir.rename(target)
     return target
+
+
+def readable_by_all(folder: Path) -> None:
+    """Files 0644, folders 0755: some writers leave 0600 temporary files (model.safetensors did), and
+    another user of a shared cache then failed to load the model."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def read_build_info(model_dir: Path) -> dict | None:

