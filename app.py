@@ -11,6 +11,7 @@ Run it with ``scripts/run.sh``.
 from __future__ import annotations
 
 import html
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from rag import (
     RagError,
     Segment,
     Settings,
+    StoreError,
+    admin_allowed,
     passage_paragraphs,
 )
 
@@ -56,10 +59,15 @@ INDEX_ACTIONS = {
 }
 
 HISTORY = "history"
-PENDING_QUESTION = "pending_question"
+#: Questions submitted and not yet answered, oldest first: a question sent while the page is still
+#: answering the one before is queued by the input's callback, never dropped.
+QUESTION_QUEUE = "question_queue"
+CHAT_INPUT = "chat_input"
 REBUILD_REQUESTED = "rebuild_requested"
 NOTICE = "notice"
 TOP_K = "top_k"
+#: Errors are logged for the operator (the server's stderr); users see a short message only.
+log = logging.getLogger("rag.app")
 
 STYLE = """
 <style>
@@ -295,9 +303,18 @@ def open_engine(holder: EngineHolder) -> Engine:
         stop_with_error("The articles could not be loaded · تعذر تحميل المقالات", error)
     except ModelLoadError as error:
         stop_with_error("The model could not be loaded · تعذر تحميل النموذج", error)
+    except StoreError as error:
+        st.error(store_problem(error))
+        st.stop()
     except RagError as error:
         stop_with_error("The index could not be opened · تعذر فتح الفهرس", error)
     return engine
+
+
+def store_problem(error: StoreError) -> str:
+    """The store error in one bilingual line, naming the index folder but not its server path."""
+    log.warning("Index store problem: %s", error)
+    return error.message_in(None, store=error.store_dir.name)
 
 
 def show_error(title: str, error: Exception) -> None:
@@ -340,8 +357,19 @@ def render_turn(turn: Turn) -> None:
             st.html(text_html(turn.problem or "", "qa-notice qa-problem"))
 
 
+def queue_question(question: str | None) -> None:
+    if question is not None:
+        st.session_state.setdefault(QUESTION_QUEUE, []).append(question)
+
+
+def queue_typed_question() -> None:
+    """The chat input's callback: it runs before the next script run starts, so a run interrupted
+    by a newer question cannot lose the older one."""
+    queue_question(st.session_state.get(CHAT_INPUT))
+
+
 def choose_example(question: str) -> None:
-    st.session_state[PENDING_QUESTION] = question
+    queue_question(question)
 
 
 def clear_history() -> None:
@@ -412,7 +440,8 @@ def render_sidebar(engine: Engine) -> int:
             value=engine.settings.top_k,
             key=TOP_K,
         )
-        st.button("Rebuild index · إعادة بناء الفهرس", key="rebuild", on_click=request_rebuild, width="stretch")
+        if admin_actions_allowed(engine.settings):
+            st.button("Rebuild index · إعادة بناء الفهرس", key="rebuild", on_click=request_rebuild, width="stretch")
         notice = st.session_state.pop(NOTICE, None)
         if notice:
             st.success(notice)
@@ -426,12 +455,24 @@ def render_sidebar(engine: Engine) -> int:
     return top_k
 
 
+def admin_actions_allowed(settings: Settings) -> bool:
+    """Write actions (rebuilding the index) are offered only where ``Settings.admin_actions`` allows:
+    by default, when the server listens on loopback alone."""
+    return admin_allowed(settings.admin_actions, st.get_option("server.address"))
+
+
 def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
     """Rebuild the shared index with progress in the sidebar; ``None`` (and an error shown) if it failed."""
+    if not admin_actions_allowed(current.settings):
+        log.warning("A rebuild was requested on a page that does not offer it; ignored.")
+        return None
     with st.sidebar:
         report, remove_bar = progress_bar("Rebuilding the index · إعادة بناء الفهرس")
         try:
             engine = holder.rebuild(current, report)
+        except StoreError as error:
+            st.error(store_problem(error))
+            return None
         except RagError as error:
             show_error("The index could not be rebuilt · تعذرت إعادة بناء الفهرس", error)
             return None
@@ -441,8 +482,17 @@ def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
     return engine
 
 
-def main() -> None:
-    st.set_page_config(page_title=PAGE_TITLE, page_icon="📰", layout="centered")
+def answer_queued(engine: Engine, top_k: int) -> None:
+    """Answer every queued question in order; each leaves the queue only once its turn is kept."""
+    queue: list[str] = st.session_state.setdefault(QUESTION_QUEUE, [])
+    while queue:
+        turn = ask(engine, queue[0], top_k)
+        if turn is not None:
+            st.session_state[HISTORY].append(turn)
+        queue.pop(0)
+
+
+def draw_page() -> None:
     st.html(STYLE)
     st.html(HEADER)
     st.session_state.setdefault(HISTORY, [])
@@ -451,12 +501,8 @@ def main() -> None:
     if st.session_state.pop(REBUILD_REQUESTED, False):
         engine = rebuild_index(holder, engine) or engine
     top_k = render_sidebar(engine)
-    example = st.session_state.pop(PENDING_QUESTION, None)
-    question = st.chat_input("Ask about the articles… · اسأل عن المقالات") or example
-    if question is not None:
-        turn = ask(engine, question, top_k)
-        if turn is not None:
-            st.session_state[HISTORY].append(turn)
+    st.chat_input("Ask about the articles… · اسأل عن المقالات", key=CHAT_INPUT, on_submit=queue_typed_question)
+    answer_queued(engine, top_k)
     history: list[Turn] = st.session_state[HISTORY]
     if history:
         with st.sidebar:
@@ -467,6 +513,16 @@ def main() -> None:
         render_examples()
     for turn in history:
         render_turn(turn)
+
+
+def main() -> None:
+    """Draw the page; an unexpected error is logged with its traceback and shown as one line."""
+    st.set_page_config(page_title=PAGE_TITLE, page_icon="📰", layout="centered")
+    try:
+        draw_page()
+    except Exception:
+        log.exception("The chat page failed")
+        st.error("Something went wrong; the details are in the server log · حدث خطأ؛ التفاصيل في سجل الخادم")
 
 
 if __name__ == "__main__":

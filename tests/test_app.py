@@ -9,17 +9,21 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from rag import PROJECT_ROOT, Answer, Citation, Engine, Settings
-from rag.messages import message
+from rag.messages import message, one_line
+from rag.store_lock import build_lock
 
 APP = PROJECT_ROOT / "app.py"
+REBUILD_REQUESTED = "rebuild_requested"
 #: The first run loads the model and builds the index; later runs take well under a second.
 RUN_TIMEOUT = 180
 ARABIC_QUESTION = "متى ستعقد المحادثات في جنيف؟"
@@ -309,3 +313,61 @@ def test_rebuild_button_rebuilds_the_index(page: AppTest) -> None:
     ]
     ask(page, ARABIC_QUESTION)
     assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
+
+
+def test_the_page_listens_on_loopback_and_hides_error_details_by_default() -> None:
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_rebuild_is_not_offered_when_the_page_listens_beyond_loopback(
+    first_run: AppTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = st_config.get_option("server.address")
+    st_config.set_option("server.address", "0.0.0.0")
+    try:
+        page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+        assert not page.exception
+        assert "rebuild" not in [button.key for button in page.sidebar.button]
+        page.session_state[REBUILD_REQUESTED] = True  # a forged request is ignored too
+        page.run()
+        assert not page.exception and not page.sidebar.success
+        assert "A rebuild was requested on a page that does not offer it; ignored." in caplog.text
+    finally:
+        st_config.set_option("server.address", address)
+
+
+def test_rebuild_is_not_offered_when_admin_actions_are_off(first_run: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_ADMIN_ACTIONS", "off")
+    page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    assert not page.exception
+    assert "rebuild" not in [button.key for button in page.sidebar.button]
+
+
+def test_a_rebuild_during_another_build_says_so_and_keeps_answering(page: AppTest) -> None:
+    with build_lock(Settings.from_env().store_location()):
+        page.sidebar.button(key="rebuild").click().run()
+    assert not page.exception
+    assert [error.value for error in page.sidebar.error] == [
+        one_line("build_in_progress", None, store="store", detail="")
+    ], "the server path is not shown, only the folder's name"
+    ask(page, ARABIC_QUESTION)
+    assert_answered_with_sources(page, ARABIC_QUESTION, "ar")
+
+
+def test_an_unexpected_error_is_logged_and_shown_without_details(
+    page: AppTest, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_ask(*_args, **_kwargs):
+        raise RuntimeError("internal detail /srv/secret/path")
+
+    monkeypatch.setattr(Engine, "ask", broken_ask)
+    ask(page, ARABIC_QUESTION)
+    assert not page.exception
+    shown = [error.value for error in page.error]
+    assert shown == ["Something went wrong; the details are in the server log · حدث خطأ؛ التفاصيل في سجل الخادم"]
+    assert "/srv/secret/path" in caplog.text and "Traceback" in caplog.text
+    monkeypatch.undo()
+    page.run()
+    assert [turn.question for turn in page.session_state["history"]] == [ARABIC_QUESTION], "the question was kept"

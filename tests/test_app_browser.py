@@ -258,3 +258,21 @@ def test_markup_in_questions_and_articles_never_runs_and_reads_as_text(
     assert page.locator("img[src='x'], img[src='x.png'], a[href^='javascript']").count() == 0
     screenshot(page, "chat-markup-as-text.png")
     assert_only_local_requests(requested_urls, server)
+
+
+def test_questions_typed_quickly_are_all_answered_in_order(page: Page) -> None:
+    """Three questions sent 150 ms apart: each used to interrupt the page's run for the one before,
+    and one in three vanished without a message."""
+    questions = [ARABIC_QUESTION, ENGLISH_QUESTION, "ما هي العقوبات المحتملة على روسيا؟"]
+    box = page.get_by_placeholder("Ask about the articles")
+    box.wait_for(timeout=FIRST_ANSWER_TIMEOUT_MS)
+    for question in questions:
+        box.fill(question)
+        box.press("Enter")
+        page.wait_for_timeout(150)
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages).to_have_count(2 * len(questions), timeout=ANSWER_TIMEOUT_MS)
+    asked = [messages.nth(2 * n).locator(".qa-question").inner_text().strip() for n in range(len(questions))]
+    assert asked == questions
+    for n in range(len(questions)):
+        expect(messages.nth(2 * n + 1).locator(".qa-answer, .qa-notice")).to_have_count(1)
