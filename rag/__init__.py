@@ -12,7 +12,7 @@ The public surface; the page, the CLI and the benchmarks use nothing else::
 """
 
 from rag.answer import Answer, AnswerSentence, Citation
-from rag.arabic import Language
+from rag.arabic import Language, detect_language
 from rag.articles import SkippedFile
 from rag.chunking import Chunk
 from rag.config import PROJECT_ROOT, Settings, admin_allowed
@@ -30,6 +30,7 @@ from rag.errors import (
 from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cases, normalized_contains, run_eval
 from rag.highlight import Segment, passage_paragraphs
 from rag.indexing import Progress
+from rag.messages import one_line
 from rag.retrieval import Hit, Mode
 from rag.store_lock import BuildInProgressError, StoreError, StoreFullError, StoreWriteError
 from rag.validation import Question, check_question
@@ -69,9 +70,11 @@ __all__ = [
     "StoreWriteError",
     "admin_allowed",
     "check_question",
+    "detect_language",
     "judge",
     "load_cases",
     "normalized_contains",
+    "one_line",
     "passage_paragraphs",
     "run_eval",
 ]

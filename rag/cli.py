@@ -13,16 +13,17 @@ from rag import (
     Answer,
     Engine,
     EvalReport,
+    Language,
     QuestionError,
     RagError,
     Settings,
     StoreError,
     check_question,
+    detect_language,
     load_cases,
+    one_line,
     run_eval,
 )
-from rag.arabic import Language, detect_language
-from rag.messages import one_line
 
 # Exit codes (the README's table); the other failures exit with their error's ``exit_code``.
 EXIT_FAILED_QUESTIONS = 1
