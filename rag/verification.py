@@ -21,10 +21,11 @@ from typing import Literal
 
 import numpy as np
 
-from rag.answering import Citation
+from rag.answer import Citation
+from rag.arabic import Language, detect_language, normalize, split_sentences
+from rag.candidates import SentenceMap
 from rag.embedding import Embedder
-from rag.language import Language, detect_language, normalize, split_sentences
-from rag.lexicon import BilingualLexicon
+from rag.lexicon import BilingualLexicon, LexiconLoader
 from rag.term_matching import group_matches, question_terms
 from rag.vectorstore import VectorStore
 
@@ -140,14 +141,13 @@ class SupportChecker:
     """Scores claims against the cited passages with the index's sentence vectors."""
 
     store: VectorStore
+    sentence_map: SentenceMap
     embedder: Embedder
     corpus_language: Language
-    lexicon: BilingualLexicon | None = None
+    lexicon: LexiconLoader | None = None
 
     def __post_init__(self) -> None:
-        self._sentences_by_doc: dict[str, list[int]] = {}
-        for index, sentence in enumerate(self.store.sentences):
-            self._sentences_by_doc.setdefault(sentence.doc_id, []).append(index)
+        self._chunk_positions = {chunk.chunk_id: position for position, chunk in enumerate(self.store.chunks)}
 
     def verify(self, text: str, passages: Sequence[Citation]) -> Verdict:
         """Keep the sentences of ``text`` that cite only ``passages`` and that they support."""
@@ -211,17 +211,17 @@ class SupportChecker:
         language = detect_language(claim)
         if language == self.corpus_language:
             groups = question_terms(claim)
-        elif self.lexicon is not None and language == "en" and self.corpus_language == "ar":
-            groups = self.lexicon.term_groups(claim)
+        elif language == "en" and self.corpus_language == "ar" and self._dictionary() is not None:
+            groups = self._dictionary().term_groups(claim)
         else:
             return 0.0
         if not groups:
             return 0.0
         return sum(group_matches(g, cited_text) for g in groups) / len(groups)
 
+    def _dictionary(self) -> BilingualLexicon | None:
+        return self.lexicon.get() if self.lexicon is not None else None
+
     def _sentences_in(self, passage: Citation) -> list[int]:
-        return [
-            i
-            for i in self._sentences_by_doc.get(passage.doc_id, [])
-            if self.store.sentences[i].start < passage.end and passage.start < self.store.sentences[i].end
-        ]
+        position = self._chunk_positions.get(passage.chunk_id)
+        return self.sentence_map.sentences_of_chunk[position] if position is not None else []
