@@ -75,6 +75,13 @@ class WrittenAnswer:
     def quoted(cls, answer: Answer, notice: str | None = None, **details: object) -> WrittenAnswer:
         return cls(answer, "quoted", answer.text, answer.citations, notice=notice, **details)
 
+    @property
+    def badge(self) -> str:
+        """Which kind of answer this is, in the question's language: written by the named model, or quoted."""
+        if self.kind == "written":
+            return message("written_by", self.answer.language, model=self.model or "?")
+        return message("quoted_badge", self.answer.language)
+
     def to_dict(self) -> dict:
         """The quoted answer's fields with the shown text and citations, plus how it was written."""
         return {
