@@ -184,29 +184,24 @@ class AnswerWriter:
         except LanguageModelError as error:
             log.warning("No written answer (%s): %s", error.reason, error.detail)
             notice = message(f"llm_{error.reason}", answer.language, seconds=self.timeout)
-            draft = "".join(pieces)
-            return WrittenAnswer.quoted(answer, notice, model=model_name, draft=draft, seconds=_since(started))
-        draft = "".join(pieces)
+            return WrittenAnswer.quoted(
+                answer, notice, model=model_name, draft="".join(pieces), seconds=_since(started)
+            )
+        return self._verified(answer, passages, "".join(pieces), model_name, started)
+
+    def _verified(
+        self, answer: Answer, passages: list[Citation], draft: str, model_name: str | None, started: float
+    ) -> WrittenAnswer:
+        """The draft's supported sentences, or the quoted answer when none is left."""
         verdict = self.checker.verify(draft, passages)
-        seconds = _since(started)
+        details = {"dropped": verdict.dropped, "model": model_name, "draft": draft, "seconds": _since(started)}
         if not verdict.kept:
             notice = message("llm_nothing_supported" if draft.strip() else "llm_bad_reply", answer.language)
-            return WrittenAnswer.quoted(
-                answer, notice, dropped=verdict.dropped, model=model_name, draft=draft, seconds=seconds
-            )
-        dropped = len(verdict.dropped)
-        return WrittenAnswer(
-            answer,
-            "written",
-            written_text(verdict.kept),
-            cited_passages(verdict.kept, passages),
-            verdict.kept,
-            verdict.dropped,
-            model_name,
-            message("llm_some_dropped", answer.language, count=dropped) if dropped else None,
-            draft,
-            seconds,
-        )
+            return WrittenAnswer.quoted(answer, notice, **details)
+        count = len(verdict.dropped)
+        notice = message("llm_some_dropped", answer.language, count=count) if count else None
+        text, cited = written_text(verdict.kept), cited_passages(verdict.kept, passages)
+        return WrittenAnswer(answer, "written", text, cited, verdict.kept, notice=notice, **details)
 
 
 def _since(started: float) -> float:

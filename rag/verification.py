@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from rag.answer import Citation
-from rag.arabic import Language, detect_language, normalize, split_sentences
+from rag.arabic import Language, detect_language, normalize, split_sentences, word_forms, words
 from rag.candidates import SentenceMap
 from rag.embedding import Embedder
 from rag.lexicon import BilingualLexicon, LexiconLoader
@@ -49,6 +49,30 @@ _EMPHASIS = re.compile(r"[*_`#]+")
 _THOUSANDS = re.compile(r"(?<=\d)[,٬](?=\d{3}(?!\d))")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LETTER = re.compile(r"[^\W\d_]")
+#: Numbers the articles write as words (normalized, without ال): «العاشر من يناير» supports "January 10".
+_ARABIC_NUMBER_WORDS = {
+    "1": ("واحد", "واحده", "اول", "اولي"),
+    "2": ("اثنان", "اثنين", "اثنتان", "اثنتين", "ثاني", "ثانيه"),
+    "3": ("ثلاث", "ثلاثه", "ثالث", "ثالثه"),
+    "4": ("اربع", "اربعه", "رابع", "رابعه"),
+    "5": ("خمس", "خمسه", "خامس", "خامسه"),
+    "6": ("ست", "سته", "سادس", "سادسه"),
+    "7": ("سبع", "سبعه", "سابع", "سابعه"),
+    "8": ("ثمان", "ثماني", "ثمانيه", "ثامن", "ثامنه"),
+    "9": ("تسع", "تسعه", "تاسع", "تاسعه"),
+    "10": ("عشر", "عشره", "عاشر", "عاشره"),
+    "20": ("عشرون", "عشرين"),
+    "30": ("ثلاثون", "ثلاثين"),
+    "40": ("اربعون", "اربعين"),
+    "50": ("خمسون", "خمسين"),
+    "60": ("ستون", "ستين"),
+    "70": ("سبعون", "سبعين"),
+    "80": ("ثمانون", "ثمانين"),
+    "90": ("تسعون", "تسعين"),
+    "100": ("مئه", "مائه"),
+    "1000": ("الف",),
+}
+_NUMBER_OF_WORD = {word: number for number, forms in _ARABIC_NUMBER_WORDS.items() for word in forms}
 
 
 @dataclass(frozen=True)
@@ -133,7 +157,14 @@ def split_written(text: str) -> list[ClaimedSentence]:
 
 
 def numbers_in(text: str) -> set[str]:
-    return set(_NUMBER.findall(_THOUSANDS.sub("", normalize(text))))
+    """The numbers ``text`` states: in digits (any script), and the Arabic number words up to 1000."""
+    normalized = _THOUSANDS.sub("", normalize(text))
+    found = set(_NUMBER.findall(normalized))
+    for word in words(normalized):
+        for form in word_forms(word):
+            if form in _NUMBER_OF_WORD:
+                found.add(_NUMBER_OF_WORD[form])
+    return found
 
 
 @dataclass
