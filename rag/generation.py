@@ -151,7 +151,7 @@ def cited_passages(sentences: Sequence[WrittenSentence], passages: Sequence[Cita
 
 
 @dataclass
-class AnswerWriter:
+class ModelAnswerWriter:
     """Asks the configured model for a written answer and keeps what the passages support."""
 
     model: LanguageModel | None
@@ -160,7 +160,7 @@ class AnswerWriter:
     timeout: float = 60.0
 
     @classmethod
-    def from_settings(cls, settings: Settings, checker: SupportChecker, store: VectorStore) -> AnswerWriter:
+    def from_settings(cls, settings: Settings, checker: SupportChecker, store: VectorStore) -> ModelAnswerWriter:
         """A writer for the configured server, or one that always quotes when ``llm_url`` is empty."""
         model = LanguageModel.from_settings(settings) if settings.llm_url else None
         return cls(model, checker, store, settings.llm_timeout)

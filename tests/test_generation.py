@@ -23,7 +23,7 @@ import pytest
 from benchmarks.local_llm import MODEL_ALIAS, LocalModelServer, free_port
 from rag.config import PROJECT_ROOT, Settings
 from rag.engine import Engine
-from rag.generation import AnswerWriter, WrittenAnswer, build_messages, passages_for
+from rag.generation import ModelAnswerWriter, WrittenAnswer, build_messages, passages_for
 from rag.llm_client import LanguageModel, LanguageModelError, base_url
 from rag.messages import message
 from rag.verification import SUPPORT_THRESHOLD, split_written
@@ -37,7 +37,7 @@ UNANSWERABLE = "What is the capital of Australia?"
 def with_model(engine: Engine, url: str, **changes: object) -> Engine:
     """The session's engine, writing answers with the server at ``url``."""
     settings = engine.settings.with_changes(llm_url=url, **changes)
-    writer = AnswerWriter.from_settings(settings, engine.writer.checker, engine.store)
+    writer = ModelAnswerWriter.from_settings(settings, engine.writer.checker, engine.store)
     return replace(engine, settings=settings, writer=writer)
 
 
@@ -188,7 +188,7 @@ def test_errors_never_show_the_api_key(engine: Engine, caplog: pytest.LogCapture
     with pytest.raises(LanguageModelError) as raised:
         list(model.stream([{"role": "user", "content": "hi"}]))
     assert raised.value.reason == "unreachable"
-    writer = AnswerWriter(model, engine.writer.checker, engine.store)
+    writer = ModelAnswerWriter(model, engine.writer.checker, engine.store)
     answer, hits = engine._answer_and_hits(ENGLISH_QUESTION, None)
     result = writer.write(answer, hits)
     assert secret not in json.dumps(result.to_dict()) + caplog.text + str(raised.value) + repr(settings)
