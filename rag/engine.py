@@ -84,7 +84,7 @@ class Engine:
         store = self._opened.store
         language = corpus_language(store)
         sentence_map = SentenceMap.build(store)
-        checker = SupportChecker(store, sentence_map, self._embedder, language, self._lexicon)
+        checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
         self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
         self._retriever = Retriever(store, self._embedder, language, self.settings.fusion_depth, self.settings.rrf_k)
         self._composer = AnswerComposer(

@@ -26,6 +26,7 @@ from rag.arabic import Language, detect_language, normalize, split_sentences, wo
 from rag.candidates import SentenceMap
 from rag.embedding import Embedder
 from rag.lexicon import BilingualLexicon, LexiconLoader
+from rag.retrieval import corpus_language
 from rag.term_matching import group_matches, question_terms
 from rag.vectorstore import VectorStore
 
@@ -179,6 +180,17 @@ class SupportChecker:
 
     def __post_init__(self) -> None:
         self._chunk_positions = {chunk.chunk_id: position for position, chunk in enumerate(self.store.chunks)}
+
+    @classmethod
+    def build(
+        cls,
+        store: VectorStore,
+        embedder: Embedder,
+        lexicon: LexiconLoader | None,
+        sentence_map: SentenceMap | None = None,
+    ) -> SupportChecker:
+        """A checker over ``store`` (``sentence_map`` is built when not given)."""
+        return cls(store, sentence_map or SentenceMap.build(store), embedder, corpus_language(store), lexicon)
 
     def verify(self, text: str, passages: Sequence[Citation]) -> Verdict:
         """Keep the sentences of ``text`` that cite only ``passages`` and that they support."""

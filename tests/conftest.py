@@ -11,7 +11,9 @@ import pytest
 from benchmarks.local_llm import LocalModelServer, missing_packages
 from rag import PROJECT_ROOT, Engine, Settings
 from rag.embedding import Embedder
+from rag.lexicon import LexiconLoader
 from rag.vectorstore import VectorStore, load_store
+from rag.verification import SupportChecker
 
 SEEDS = PROJECT_ROOT / "seeds"
 FIXED_QUESTIONS = PROJECT_ROOT.parent / "shared" / "questions" / "fixed.jsonl"
@@ -51,6 +53,12 @@ def seed_store(engine: Engine, seed_settings: Settings) -> VectorStore:
 def embedder(engine: Engine) -> Embedder:
     """The session engine's loaded model, for tests of the embedding and indexing modules."""
     return engine._embedder
+
+
+@pytest.fixture(scope="session")
+def support_checker(seed_store: VectorStore, embedder: Embedder, seed_settings: Settings) -> SupportChecker:
+    """The written-answer verifier over the session's index."""
+    return SupportChecker.build(seed_store, embedder, LexiconLoader(seed_settings.lexicon_path))
 
 
 def start_llm_server(log_path: Path) -> LocalModelServer:

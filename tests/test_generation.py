@@ -14,19 +14,18 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from benchmarks.local_llm import MODEL_ALIAS, LocalModelServer, free_port
-from rag.config import PROJECT_ROOT, Settings
-from rag.engine import Engine
+from rag import PROJECT_ROOT, Answer, Citation, Engine, Settings
 from rag.generation import ModelAnswerWriter, WrittenAnswer, build_messages, passages_for
 from rag.llm_client import LanguageModel, LanguageModelError, base_url
 from rag.messages import message
-from rag.verification import SUPPORT_THRESHOLD, split_written
+from rag.vectorstore import VectorStore
+from rag.verification import SUPPORT_THRESHOLD, SupportChecker, split_written
 from tests.conftest import start_llm_server
 
 ENGLISH_QUESTION = "When will the US-Russia talks in Geneva take place?"
@@ -36,9 +35,13 @@ UNANSWERABLE = "What is the capital of Australia?"
 
 def with_model(engine: Engine, url: str, **changes: object) -> Engine:
     """The session's engine, writing answers with the server at ``url``."""
-    settings = engine.settings.with_changes(llm_url=url, **changes)
-    writer = ModelAnswerWriter.from_settings(settings, engine.writer.checker, engine.store)
-    return replace(engine, settings=settings, writer=writer)
+    return engine.with_settings(llm_url=url, **changes)
+
+
+def passages_of(engine: Engine, store: VectorStore, question: str) -> tuple[Answer, list[Citation]]:
+    """The quoted answer to ``question`` and the passages a model is given for it."""
+    answer = engine.ask(question)
+    return answer, passages_for(answer, engine.retrieve(question, engine.settings.top_k), store)
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +56,15 @@ def test_base_url_accepts_the_full_endpoint() -> None:
     assert base_url(" http://127.0.0.1:8080/v1/ ") == "http://127.0.0.1:8080/v1"
 
 
-def test_the_prompt_numbers_the_passages_and_asks_in_the_question_language(engine: Engine) -> None:
-    answer, hits = engine._answer_and_hits(ARABIC_QUESTION, None)
-    passages = passages_for(answer, hits, engine.store)
+def test_the_prompt_numbers_the_passages_and_asks_in_the_question_language(
+    engine: Engine, seed_store: VectorStore
+) -> None:
+    answer, passages = passages_of(engine, seed_store, ARABIC_QUESTION)
     assert [p.n for p in passages] == list(range(1, len(passages) + 1))
     assert [p.chunk_id for p in passages[: len(answer.citations)]] == [c.chunk_id for c in answer.citations]
     assert len({p.chunk_id for p in passages}) == len(passages)
     system, user = build_messages(answer.question, answer.language, passages)
-    assert "بالعربية" in system["content"] and "[2]" in system["content"]
+    assert "باللغة العربية" in system["content"] and "[2]" in system["content"]
     for passage in passages:
         assert f"[{passage.n}] {passage.text}" in user["content"]
     assert user["content"].rstrip().endswith("الإجابة بالعربية:")
@@ -96,16 +100,17 @@ def test_the_written_answer_streams_and_shows_only_supported_cited_sentences(
         assert result.notice == (message("llm_some_dropped", "en", count=dropped) if dropped else None)
     else:
         assert result.notice == message("llm_nothing_supported", "en")
-        assert result.text == result.answer.answer and result.dropped
+        assert result.text == result.answer.text and result.dropped
     record = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
-    assert record["kind"] == result.kind and record["quoted"]["answer"] == result.answer.answer
+    assert record["kind"] == result.kind and record["quoted"]["answer"] == result.answer.text
 
 
-def test_what_the_model_writes_off_the_passages_is_dropped(engine: Engine, llm_server: LocalModelServer) -> None:
+def test_what_the_model_writes_off_the_passages_is_dropped(
+    engine: Engine, seed_store: VectorStore, support_checker: SupportChecker, llm_server: LocalModelServer
+) -> None:
     """The real model, asked to write about something else while citing the passages: nothing it
     writes is shown."""
-    answer, hits = engine._answer_and_hits(ENGLISH_QUESTION, None)
-    passages = passages_for(answer, hits, engine.store)
+    _, passages = passages_of(engine, seed_store, ENGLISH_QUESTION)
     off_topic = [
         {
             "role": "user",
@@ -114,7 +119,7 @@ def test_what_the_model_writes_off_the_passages_is_dropped(engine: Engine, llm_s
     ]
     model = LanguageModel.from_settings(Settings(llm_url=llm_server.url))
     text = "".join(model.stream(off_topic))
-    verdict = engine.writer.checker.verify(text, passages)
+    verdict = support_checker.verify(text, passages)
     assert verdict.dropped, text
     assert not verdict.kept, verdict
 
@@ -135,7 +140,7 @@ def test_server_stopped_mid_answer_gives_the_quoted_answer_and_a_notice(engine: 
     assert pieces, "the answer had started"
     assert result.kind == "quoted"
     assert result.notice == message("llm_unreachable", "en")
-    assert result.text == result.answer.answer and result.citations == result.answer.citations
+    assert result.text == result.answer.text and result.citations == result.answer.citations
     assert not result.answer.abstained
 
 
@@ -181,16 +186,18 @@ def test_no_server_configured_quotes_with_a_notice(engine: Engine) -> None:
     assert result.kind == "quoted" and result.notice == message("llm_not_configured", "en")
 
 
-def test_errors_never_show_the_api_key(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_errors_never_show_the_api_key(
+    engine: Engine, seed_store: VectorStore, support_checker: SupportChecker, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "sk-test-secret-never-shown"
     settings = engine.settings.with_changes(llm_url=f"http://127.0.0.1:{free_port()}/v1")
     model = LanguageModel.from_settings(settings, api_key=secret)
     with pytest.raises(LanguageModelError) as raised:
         list(model.stream([{"role": "user", "content": "hi"}]))
     assert raised.value.reason == "unreachable"
-    writer = ModelAnswerWriter(model, engine.writer.checker, engine.store)
-    answer, hits = engine._answer_and_hits(ENGLISH_QUESTION, None)
-    result = writer.write(answer, hits)
+    writer = ModelAnswerWriter(model, support_checker, seed_store)
+    answer = engine.ask(ENGLISH_QUESTION)
+    result = writer.write(answer, engine.retrieve(ENGLISH_QUESTION, engine.settings.top_k))
     assert secret not in json.dumps(result.to_dict()) + caplog.text + str(raised.value) + repr(settings)
 
 
@@ -203,7 +210,7 @@ def test_cli_generate_records_the_kind_and_the_dropped_sentences(
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "RAG_STORE_DIR": str(seed_settings.store_dir), "RAG_LLM_URL": llm_server.url},
+        env={**os.environ, "RAG_STORE_DIR": str(seed_settings.store_location()), "RAG_LLM_URL": llm_server.url},
     )
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)

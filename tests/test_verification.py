@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rag.engine import Engine
+from rag import Engine
 from rag.generation import passages_for
-from rag.verification import SUPPORT_THRESHOLD, cited_numbers, split_written, without_markers
+from rag.vectorstore import VectorStore
+from rag.verification import (
+    SUPPORT_THRESHOLD,
+    SupportChecker,
+    cited_numbers,
+    numbers_in,
+    split_written,
+    without_markers,
+)
 
 QUESTION = "When will the US-Russia talks in Geneva take place?"
 
@@ -29,14 +37,24 @@ def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
 
 
 @pytest.fixture(scope="module")
-def passages(engine: Engine):
-    answer, hits = engine._answer_and_hits(QUESTION, None)
+def checker(support_checker: SupportChecker) -> SupportChecker:
+    return support_checker
+
+
+@pytest.fixture(scope="module")
+def passages(engine: Engine, seed_store: VectorStore):
+    answer = engine.ask(QUESTION)
     assert not answer.abstained
-    return passages_for(answer, hits, engine.store)
+    return passages_for(answer, engine.retrieve(QUESTION, engine.settings.top_k), seed_store)
 
 
-def test_supported_sentences_are_kept_with_their_evidence(engine: Engine, passages) -> None:
-    verdict = engine.writer.checker.verify("The US and Russia will hold talks next month [1].", passages)
+def test_numbers_in_digits_of_any_script_and_in_arabic_words() -> None:
+    assert numbers_in("في العاشر من يناير 2022 قتل ١٢٣ و1,000 شخص") >= {"10", "2022", "123", "1000"}
+    assert "27" not in numbers_in("في العاشر من يناير")
+
+
+def test_supported_sentences_are_kept_with_their_evidence(checker: SupportChecker, passages) -> None:
+    verdict = checker.verify("The US and Russia will hold talks next month [1].", passages)
     assert [s.citations for s in verdict.kept] == [(1,)], verdict
     kept = verdict.kept[0]
     assert kept.support >= SUPPORT_THRESHOLD["en"]
@@ -44,7 +62,7 @@ def test_supported_sentences_are_kept_with_their_evidence(engine: Engine, passag
     assert number == 1 and passages[0].start <= start < end <= passages[0].end
 
 
-def test_unsupported_uncited_and_unknown_sentences_are_dropped(engine: Engine, passages) -> None:
+def test_unsupported_uncited_and_unknown_sentences_are_dropped(checker: SupportChecker, passages) -> None:
     text = (
         "The US and Russia will hold talks next month [1]. "
         "Bananas are yellow fruits grown in Ecuador [1]. "
@@ -52,15 +70,15 @@ def test_unsupported_uncited_and_unknown_sentences_are_dropped(engine: Engine, p
         "The talks are in Geneva [9]. "
         "This sentence cites nothing."
     )
-    verdict = engine.writer.checker.verify(text, passages)
+    verdict = checker.verify(text, passages)
     assert len(verdict.kept) == 1
     reasons = [d.reason for d in verdict.dropped]
     assert reasons == ["unsupported", "number_missing", "unknown_passage", "no_citation"]
     assert verdict.dropped[0].support < SUPPORT_THRESHOLD["en"]
 
 
-def test_arabic_sentences_are_checked_against_arabic_passages(engine: Engine, passages) -> None:
+def test_arabic_sentences_are_checked_against_arabic_passages(checker: SupportChecker, passages) -> None:
     text = "ستجري الولايات المتحدة وروسيا محادثات بينهما الشهر المقبل [1]. يحب الأطفال اللعب في الحديقة [1]."
-    verdict = engine.writer.checker.verify(text, passages)
+    verdict = checker.verify(text, passages)
     assert [s.citations for s in verdict.kept] == [(1,)]
     assert [d.reason for d in verdict.dropped] == ["unsupported"]
