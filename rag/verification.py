@@ -143,17 +143,20 @@ def without_markers(text: str) -> str:
 
 
 def split_written(text: str) -> list[ClaimedSentence]:
-    """The sentences of a written answer. Markers a model puts after a sentence's full stop
-    ("... Monday. [1]") belong to that sentence, not to the next."""
+    """The sentences of a written answer. Markers a model puts after a sentence's full stop on the
+    same line ("... Monday. [1]") belong to that sentence; a marker that starts a line ("[2] ...")
+    belongs to the sentence it starts."""
     pieces: list[str] = []
+    previous_end = 0
     for start, end in split_sentences(text):
         piece = text[start:end]
         leading = _LEADING_MARKERS.match(piece)
-        if leading and pieces:
+        if leading and pieces and "\n" not in text[previous_end:start]:
             pieces[-1] += " " + leading.group(0).strip()
             piece = piece[leading.end() :]
         if piece.strip():
             pieces.append(piece.strip())
+        previous_end = end
     return [ClaimedSentence(p, without_markers(p), cited_numbers(p)) for p in pieces]
 
 

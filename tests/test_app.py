@@ -377,6 +377,8 @@ def test_an_unexpected_error_is_logged_and_shown_without_details(
 def written_page(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     """A page whose engine writes answers with the language model server at ``url``."""
     monkeypatch.setenv("RAG_LLM_URL", url)
+    monkeypatch.setenv("RAG_LLM_MAX_TOKENS", "64")  # a short answer keeps the test quick
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", "300")  # generous for a busy CI machine
     page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
     assert not page.exception
     assert page.sidebar.toggle[0].label == "Written answers · إجابات مكتوبة" and page.sidebar.toggle[0].value

@@ -33,9 +33,14 @@ ARABIC_QUESTION = "متى ستعقد المحادثات في جنيف؟"
 UNANSWERABLE = "What is the capital of Australia?"
 
 
+#: A short answer from few passages keeps the test quick; the timeout is generous for a busy CI machine.
+TEST_SETTINGS = {"llm_max_tokens": 64, "llm_timeout": 300.0}
+TOP_K = 2
+
+
 def with_model(engine: Engine, url: str, **changes: object) -> Engine:
     """The session's engine, writing answers with the server at ``url``."""
-    return engine.with_settings(llm_url=url, **changes)
+    return engine.with_settings(llm_url=url, **{**TEST_SETTINGS, **changes})
 
 
 def passages_of(engine: Engine, store: VectorStore, question: str) -> tuple[Answer, list[Citation]]:
@@ -48,7 +53,7 @@ def passages_of(engine: Engine, store: VectorStore, question: str) -> tuple[Answ
 def written(engine: Engine, llm_server: LocalModelServer) -> tuple[WrittenAnswer, list[str]]:
     """An English question answered by the model, with the pieces as they streamed."""
     pieces: list[str] = []
-    return with_model(engine, llm_server.url).write_answer(ENGLISH_QUESTION, on_text=pieces.append), pieces
+    return with_model(engine, llm_server.url).write_answer(ENGLISH_QUESTION, TOP_K, pieces.append), pieces
 
 
 def test_base_url_accepts_the_full_endpoint() -> None:
@@ -71,7 +76,7 @@ def test_the_prompt_numbers_the_passages_and_asks_in_the_question_language(
 
 
 def test_the_server_speaks_the_protocol_and_streams(llm_server: LocalModelServer) -> None:
-    model = LanguageModel.from_settings(Settings(llm_url=llm_server.url))
+    model = LanguageModel.from_settings(Settings(llm_url=llm_server.url, **TEST_SETTINGS))
     assert model.model_name() == MODEL_ALIAS  # asked of the server: no model was configured
     pieces = list(model.stream([{"role": "user", "content": "Say hello in three words."}]))
     assert len(pieces) > 1 and "".join(pieces).strip()
@@ -117,7 +122,7 @@ def test_what_the_model_writes_off_the_passages_is_dropped(
             "content": "Write three sentences about how bananas grow. End every sentence with [1].",
         }
     ]
-    model = LanguageModel.from_settings(Settings(llm_url=llm_server.url))
+    model = LanguageModel.from_settings(Settings(llm_url=llm_server.url, **TEST_SETTINGS))
     text = "".join(model.stream(off_topic))
     verdict = support_checker.verify(text, passages)
     assert verdict.dropped, text
@@ -134,7 +139,7 @@ def test_server_stopped_mid_answer_gives_the_quoted_answer_and_a_notice(engine: 
             doomed.stop()
 
     try:
-        result = with_model(engine, doomed.url).write_answer(ENGLISH_QUESTION, on_text=stop_after_first_piece)
+        result = with_model(engine, doomed.url).write_answer(ENGLISH_QUESTION, TOP_K, stop_after_first_piece)
     finally:
         doomed.stop()
     assert pieces, "the answer had started"
@@ -210,7 +215,13 @@ def test_cli_generate_records_the_kind_and_the_dropped_sentences(
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "RAG_STORE_DIR": str(seed_settings.store_location()), "RAG_LLM_URL": llm_server.url},
+        env={
+            **os.environ,
+            "RAG_STORE_DIR": str(seed_settings.store_location()),
+            "RAG_LLM_URL": llm_server.url,
+            "RAG_TOP_K": str(TOP_K),
+            **{f"RAG_{name.upper()}": str(value) for name, value in TEST_SETTINGS.items()},
+        },
     )
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)

@@ -36,6 +36,14 @@ def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
     ]
 
 
+def test_a_marker_that_starts_a_line_belongs_to_its_own_line() -> None:
+    sentences = split_written("[1] Talks open in Geneva.\n\n[2] Russia wants guarantees.")
+    assert [(s.claim, s.citations) for s in sentences] == [
+        ("Talks open in Geneva.", (1,)),
+        ("Russia wants guarantees.", (2,)),
+    ]
+
+
 @pytest.fixture(scope="module")
 def checker(support_checker: SupportChecker) -> SupportChecker:
     return support_checker
