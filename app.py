@@ -33,6 +33,7 @@ from rag import (
     Segment,
     Settings,
     StoreError,
+    WrittenAnswer,
     admin_allowed,
     passage_paragraphs,
 )
@@ -68,6 +69,7 @@ NOTICE = "notice"
 TOP_K = "top_k"
 #: Errors are logged for the operator (the server's stderr); users see a short message only.
 log = logging.getLogger("rag.app")
+WRITTEN_ANSWERS = "written_answers"
 
 STYLE = """
 <style>
@@ -156,6 +158,19 @@ STYLE = """
 .qa-stats td:last-child { text-align: end; font-weight: 600; }
 .qa-stats td[colspan] { text-align: start; font-weight: normal; white-space: normal; padding-top: 0.3rem; }
 .qa-stats code { font-size: 0.78rem; overflow-wrap: anywhere; }
+.qa-badge {
+  display: inline-block;
+  unicode-bidi: isolate;
+  font-size: 0.75rem;
+  font-weight: 600;
+  padding: 0.1rem 0.55rem;
+  border-radius: 0.8rem;
+  margin-bottom: 0.4rem;
+}
+.qa-badge-written { color: #065f46; background: #d1fae5; }
+.qa-badge-quoted { color: #1e3a8a; background: #e0e7ff; }
+.qa-draft p { color: #64748b; font-style: italic; }
+.qa-note { font-size: 0.85rem; color: #92400e; }
 </style>
 """
 
@@ -178,6 +193,9 @@ class Turn:
     question: str
     answer: Answer | None = None
     problem: str | None = None
+    #: Set instead of ``answer`` when written answers are on: the model's checked sentences, or the
+    #: quoted answer with a notice saying why.
+    written: WrittenAnswer | None = None
 
 
 class EngineHolder:
@@ -230,6 +248,15 @@ def answer_html(answer: Answer) -> str:
     return f'<div class="qa-text qa-answer">{paragraphs}</div>'
 
 
+def written_html(written: WrittenAnswer) -> str:
+    """A written answer as one paragraph: each checked sentence followed by its citation markers."""
+    sentences = []
+    for sentence in written.sentences:
+        markers = "".join(f"{MARKER_START}[{n}]</span>" for n in sentence.citations)
+        sentences.append(f"{escaped(sentence.text)}&nbsp;{markers}")
+    return f'<div class="qa-text qa-answer"><p dir="auto">{" ".join(sentences)}</p></div>'
+
+
 def segment_html(segment: Segment) -> str:
     return f"<mark>{escaped(segment.text)}</mark>" if segment.highlighted else escaped(segment.text)
 
@@ -263,9 +290,19 @@ def meta_html(outlet: str | None, doc_id: str) -> str:
     )
 
 
-def ask(engine: Engine, question: str, top_k: int) -> Turn | None:
-    """The turn for ``question``, or ``None`` for an empty question (nothing to answer, nothing to say)."""
+def badge_html(written: WrittenAnswer) -> str:
+    """Which kind of answer this is: written by the named model, or quoted from the articles."""
+    return f'<div dir="auto"><span class="qa-badge qa-badge-{written.kind}">{escaped(written.badge)}</span></div>'
+
+
+def ask(
+    engine: Engine, question: str, top_k: int, write: bool = False, on_text: Callable[[str], None] | None = None
+) -> Turn | None:
+    """The turn for ``question``, or ``None`` for an empty question (nothing to answer, nothing to say).
+    With ``write`` the engine asks its language model (``on_text`` gets the draft as it streams)."""
     try:
+        if write:
+            return Turn(question, written=engine.write_answer(question, top_k=top_k, on_text=on_text))
         return Turn(question, answer=engine.ask(question, top_k=top_k))
     except QuestionError as error:
         if error.code == "empty_question":
@@ -347,14 +384,63 @@ def render_answer(answer: Answer) -> None:
         render_source(citation)
 
 
+def render_written(written: WrittenAnswer) -> None:
+    """The verified written answer with its sources, or the quoted one; the badge says which, a
+    note says why sentences were left out or the model was not used, and the quoted answer is
+    one click away under a written one."""
+    if written.answer.abstained:
+        render_answer(written.answer)
+        return
+    st.html(badge_html(written))
+    if written.notice:
+        st.html(text_html(written.notice, "qa-note"))
+    if written.kind == "quoted":
+        render_answer(written.answer)
+        return
+    st.html(written_html(written))
+    st.html('<div class="qa-sources-heading">Sources · المصادر</div>')
+    for citation in written.citations:
+        render_source(citation)
+    with st.expander("Quoted from the articles · مقتبسة من المقالات"):
+        render_answer(written.answer)
+
+
+def render_reply(turn: Turn) -> None:
+    if turn.written is not None:
+        render_written(turn.written)
+    elif turn.answer is not None:
+        render_answer(turn.answer)
+    else:
+        st.html(text_html(turn.problem or "", "qa-notice qa-problem"))
+
+
 def render_turn(turn: Turn) -> None:
     with st.chat_message("user"):
         st.html(text_html(turn.question, "qa-question"))
     with st.chat_message("assistant"):
-        if turn.answer is not None:
-            render_answer(turn.answer)
-        else:
-            st.html(text_html(turn.problem or "", "qa-notice qa-problem"))
+        render_reply(turn)
+
+
+def answer_live(engine: Engine, question: str, top_k: int) -> Turn | None:
+    """Ask the model and draw its draft as it streams, then the checked answer in its place."""
+    if not question.strip():
+        return None
+    with st.chat_message("user"):
+        st.html(text_html(question, "qa-question"))
+    with st.chat_message("assistant"):
+        slot = st.empty()
+        pieces: list[str] = []
+
+        def draw(piece: str) -> None:
+            pieces.append(piece)
+            slot.html(text_html("".join(pieces), "qa-draft"))
+
+        with st.spinner("Writing… · جارٍ الكتابة"):
+            turn = ask(engine, question, top_k, write=True, on_text=draw)
+        slot.empty()
+        if turn is not None:
+            render_reply(turn)
+    return turn
 
 
 def queue_question(question: str | None) -> None:
@@ -440,6 +526,10 @@ def render_sidebar(engine: Engine) -> int:
             value=engine.settings.top_k,
             key=TOP_K,
         )
+        if engine.settings.llm_url:
+            st.toggle("Written answers · إجابات مكتوبة", value=True, key=WRITTEN_ANSWERS)
+            model = engine.settings.llm_model or "the server's model · نموذج الخادم"
+            st.html(f'<div class="qa-meta">Language model · النموذج اللغوي: <code>{escaped(model)}</code></div>')
         if admin_actions_allowed(engine.settings):
             st.button("Rebuild index · إعادة بناء الفهرس", key="rebuild", on_click=request_rebuild, width="stretch")
         notice = st.session_state.pop(NOTICE, None)
@@ -482,11 +572,12 @@ def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
     return engine
 
 
-def answer_queued(engine: Engine, top_k: int) -> None:
-    """Answer every queued question in order; each leaves the queue only once its turn is kept."""
+def answer_queued(engine: Engine, top_k: int, live: bool = False) -> None:
+    """Answer every queued question in order; each leaves the queue only once its turn is kept.
+    ``live``: in the model's words, each drawn as it is written."""
     queue: list[str] = st.session_state.setdefault(QUESTION_QUEUE, [])
     while queue:
-        turn = ask(engine, queue[0], top_k)
+        turn = answer_live(engine, queue[0], top_k) if live else ask(engine, queue[0], top_k)
         if turn is not None:
             st.session_state[HISTORY].append(turn)
         queue.pop(0)
@@ -502,9 +593,11 @@ def draw_page() -> None:
         engine = rebuild_index(holder, engine) or engine
     top_k = render_sidebar(engine)
     st.chat_input("Ask about the articles… · اسأل عن المقالات", key=CHAT_INPUT, on_submit=queue_typed_question)
-    answer_queued(engine, top_k)
+    write = bool(engine.settings.llm_url) and st.session_state.get(WRITTEN_ANSWERS, True)
+    if not write:
+        answer_queued(engine, top_k)
     history: list[Turn] = st.session_state[HISTORY]
-    if history:
+    if history or st.session_state.get(QUESTION_QUEUE):
         with st.sidebar:
             st.subheader("Examples · أمثلة")
             render_examples()
@@ -513,6 +606,8 @@ def draw_page() -> None:
         render_examples()
     for turn in history:
         render_turn(turn)
+    if write:  # drawn below the conversation as the model writes
+        answer_queued(engine, top_k, live=True)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from rag.errors import (
     StoreMismatchError,
 )
 from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cases, normalized_contains, run_eval
+from rag.generation import WrittenAnswer
 from rag.highlight import Segment, passage_paragraphs
 from rag.indexing import Progress
 from rag.messages import one_line
@@ -69,6 +70,7 @@ __all__ = [
     "StoreMismatchError",
     "StoreWriteError",
     "admin_allowed",
+    "WrittenAnswer",
     "check_question",
     "detect_language",
     "judge",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag import (
     Answer,
+    Citation,
     Engine,
     EvalReport,
     Language,
@@ -18,6 +19,7 @@ from rag import (
     RagError,
     Settings,
     StoreError,
+    WrittenAnswer,
     check_question,
     detect_language,
     load_cases,
@@ -46,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="answer one question with citations")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument(
+        "--generate",
+        action=argparse.BooleanOptionalAction,
+        help="answer in a language model's words, checked against the passages (default: on when RAG_LLM_URL is set)",
+    )
     evaluate = commands.add_parser("eval", parents=[common], help="run a question file and judge the answers")
     evaluate.add_argument("questions", type=Path, help="JSON-lines question file")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
@@ -69,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "index":
             return _report_index(engine)
         if args.command == "ask":
-            answer = engine.ask(args.question)
-            print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else format_answer(answer))
+            generate = bool(settings.llm_url) if args.generate is None else args.generate
+            result = _ask(engine, args.question, generate, stream=not args.json and sys.stderr.isatty())
+            print(json.dumps(result.to_dict(), ensure_ascii=False) if args.json else format_result(result))
             return 0
         report = run_eval(engine, cases)
         print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
@@ -89,6 +97,21 @@ def _user_language(args: argparse.Namespace) -> Language | None:
     """The language of the question asked, if any: messages are given in it."""
     question = getattr(args, "question", None)
     return detect_language(question) if isinstance(question, str) else None
+
+
+def _ask(engine: Engine, question: str, generate: bool, stream: bool) -> Answer | WrittenAnswer:
+    """The quoted answer, or with ``generate`` the written one (its draft streamed to stderr when
+    ``stream``; the verified version goes to stdout)."""
+    if not generate:
+        return engine.ask(question)
+
+    def show(piece: str) -> None:
+        print(piece, end="", file=sys.stderr, flush=True)
+
+    written = engine.write_answer(question, on_text=show if stream else None)
+    if stream and written.draft:
+        print("\n", file=sys.stderr)
+    return written
 
 
 def _fail(text: str, code: int) -> int:
@@ -129,11 +152,22 @@ def _report_index(engine: Engine) -> int:
     return 0
 
 
-def format_answer(answer: Answer) -> str:
-    lines = [answer.text]
-    if answer.citations:
+def format_result(result: Answer | WrittenAnswer) -> str:
+    if isinstance(result, Answer):
+        return format_answer(result)
+    if result.answer.abstained:
+        return format_answer(result.answer)
+    head = [f"({line})" for line in (result.badge, result.notice) if line]
+    return "\n".join(head) + "\n" + format_answer(result.answer, result.text, result.citations)
+
+
+def format_answer(answer: Answer, text: str | None = None, citations: list[Citation] | None = None) -> str:
+    """The answer (or ``text`` in its place) and its sources (or ``citations``)."""
+    citations = answer.citations if citations is None else citations
+    lines = [answer.text if text is None else text]
+    if citations:
         lines += ["", "Sources:" if answer.language == "en" else "المصادر:"]
-    for citation in answer.citations:
+    for citation in citations:
         outlet = f" — {citation.source}" if citation.source else ""
         lines.append(f"[{citation.n}] {citation.title}{outlet} ({citation.doc_id}, {citation.chunk_id})")
         lines += [f"    {line}" for line in citation.text.splitlines() if line.strip()]

