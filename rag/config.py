@@ -6,6 +6,7 @@ chat page build a ``Settings`` with ``Settings.from_env()`` and replace the fiel
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import math
@@ -101,6 +102,14 @@ class Settings:
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.
     hnsw_threshold: int = 100_000
+    #: Where the passage vectors live: ``faiss`` (a file in each build, embedded) or ``milvus``
+    #: (a collection per build in Milvus; rag/vector_backends.py, docs/scale-out.md).
+    vector_backend: str = "faiss"
+    #: Milvus: a milvus-lite file ending in ``.db`` (one process at a time) or ``http://host:19530`` for a
+    #: Milvus server or cluster; empty means ``milvus.db`` inside the index folder.
+    milvus_uri: str = ""
+    #: Milvus token (``user:password`` or an API key); kept out of ``repr`` and every message.
+    milvus_token: str = dataclasses.field(default="", repr=False)
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)
