@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -247,12 +248,28 @@ class MilvusCollection:
 
     def save(self, build: Path) -> tuple[str, ...]:
         """Flush, then reload so that searches run on the sealed, indexed segments (milvus-lite
-        otherwise keeps searching the unindexed growing ones: 196 ms against 38 ms at 20k rows)."""
+        otherwise keeps searching its unindexed in-memory rows: 179 ms against 17 ms at 20k rows)."""
         with self._errors("flush the collection"):
             self.client.flush(self.collection)
-            self.client.release_collection(self.collection)
-            self.client.load_collection(self.collection)
+        self._reload()
         return ()
+
+    def _reload(self, attempts: int = 5) -> None:
+        """Release and load the collection. milvus-lite indexes flushed rows in a background thread and
+        a load that meets a half-written index file fails: it is tried again once that has finished."""
+        from pymilvus.exceptions import MilvusException
+
+        for attempt in range(1, attempts + 1):
+            try:
+                self.client.release_collection(self.collection)
+                self.client.load_collection(self.collection)
+                return
+            except MilvusException as error:
+                if attempt == attempts:
+                    raise VectorBackendError(
+                        f"Milvus at {self.where} failed to load the collection: {reason(error)}"
+                    ) from None
+                time.sleep(attempt)
 
     def drop(self) -> None:
         with self._errors("drop the collection"):
@@ -365,8 +382,9 @@ def milvus_client(settings: Settings, store_dir: Path) -> tuple[object, str]:
         uri = str(Path(uri).expanduser().resolve())
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         # milvus-lite's in-process gRPC server logs an error for AllocTimestamp, which it lacks and
-        # pymilvus does without (when waiting for an index): not the user's concern.
-        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        # pymilvus does without, and logs every failure it also returns (raised here as ours).
+        for name in ("grpc._server", "milvus_lite"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     return _connect(uri, settings.milvus_token), without_credentials(uri)
 
 
