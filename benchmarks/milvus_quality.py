@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from benchmarks.common import WORK_DIR, log, summarize_ms, write_result
+from benchmarks.common import WORK_DIR, log, memory_bytes, read_result, summarize_ms, write_result
 from benchmarks.corpus import LANGUAGES, asked, load_default_xquad, open_engine
 from benchmarks.metrics import gold_rank, retrieval_summary
 from benchmarks.xquad import Question
@@ -30,6 +30,31 @@ AGREEMENT_POINTS = 0.5
 #: Milvus BM25 replaces the local lexical ranking only within this many recall@1 points of it.
 BM25_WITHIN_POINTS = 1.0
 BM25_COLLECTION = "xquad_bm25"
+#: Share of the machine's memory the local lexical matrix may take.
+LEXICAL_MEMORY_SHARE = 0.25
+
+
+def local_lexical_limits() -> dict | None:
+    """Passage counts where the local n-gram ranking stops fitting one machine, from the last
+    ``benchmarks.lexical_scale`` run (linear in the passages) and the search budget of ``benchmarks.scale``
+    (a quarter of the query-embedding floor, the rule that sets ``hnsw_threshold``)."""
+    lexical, scale = read_result("lexical_scale"), read_result("scale")
+    if lexical is None or scale is None:
+        return None
+    budget_ms = scale["recommendation"]["1_threads"]["budget_ms"]
+    per_passage_ms = lexical["search_ms_per_10k_chunks"] / 1e4
+    largest = max(lexical["points"], key=lambda p: p["chunks"])
+    mib_per_passage = largest["matrix_mib"] / largest["chunks"]
+    memory_budget_mib = LEXICAL_MEMORY_SHARE * memory_bytes() / 2**20
+    return {
+        "search_budget_ms": budget_ms,
+        "search_ms_per_10k_passages": lexical["search_ms_per_10k_chunks"],
+        "passages_within_search_budget": int(round((budget_ms - lexical["intercept_ms"]) / per_passage_ms, -3)),
+        "matrix_kib_per_passage": round(mib_per_passage * 1024, 2),
+        "memory_budget_gib": round(memory_budget_mib / 1024, 1),
+        "passages_within_memory_budget": int(round(memory_budget_mib / mib_per_passage, -4)),
+        "build_seconds_per_10k_passages": round(largest["build_seconds"] / largest["chunks"] * 1e4, 2),
+    }
 
 
 def retrieval(engine: Engine, questions: list[Question], modes: tuple[str, ...]) -> dict:
@@ -130,6 +155,7 @@ def run() -> dict:
             "milvus_bm25_ar->ar": bm25,
             "best_bm25_minus_local_recall@1_points": bm25_gap,
             "use_milvus_bm25": bm25_gap >= -BM25_WITHIN_POINTS,
+            "local_limits": local_lexical_limits(),
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

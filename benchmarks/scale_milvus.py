@@ -78,7 +78,9 @@ def milvus_build(corpus: np.ndarray, kind: str, settings: Settings, store_dir: P
     return build
 
 
-def run_size(kind: str, sampler: Sampler, size: int, rng: np.random.Generator, settings: Settings) -> dict:
+def run_size(
+    kind: str, sampler: Sampler, size: int, rng: np.random.Generator, settings: Settings, milvus_dir: Path
+) -> dict:
     log(f"{kind} corpus of {size:,} vectors")
     corpus = sampler(rng, size)
     queries = {"random": sampler(rng, RECALL_QUERIES), "near": near_queries(rng, corpus, sampler, RECALL_QUERIES)}
@@ -88,7 +90,7 @@ def run_size(kind: str, sampler: Sampler, size: int, rng: np.random.Generator, s
     del flat
     result["faiss_hnsw"], hnsw = measure("faiss hnsw", lambda: FaissIndex.build(corpus, "hnsw"), queries, truth)
     del hnsw
-    store_dir = MILVUS_DIR / f"{kind}_{size}"
+    store_dir = milvus_dir / f"{kind}_{size}"
     for index_kind in ("flat", "hnsw"):
         build = milvus_build(corpus, index_kind, settings, store_dir)
         result[f"milvus_{index_kind}"], collection = measure(f"milvus {index_kind}", build, queries, truth)
@@ -124,10 +126,14 @@ def run(sizes: tuple[int, ...], kinds: tuple[str, ...]) -> dict:
     samplers: dict[str, Sampler] = {"uniform": lambda r, n: unit_vectors(r, n)}
     if "e5_like" in kinds and (real := real_vectors()) is not None:
         samplers["e5_like"] = GaussianSampler.fit(real)
-    shutil.rmtree(MILVUS_DIR, ignore_errors=True)
-    settings = Settings().with_changes(vector_backend="milvus", milvus_uri=str(MILVUS_DIR / "scale.db"))
+    milvus_dir = MILVUS_DIR / "_".join(kinds)
+    shutil.rmtree(milvus_dir, ignore_errors=True)
+    settings = Settings().with_changes(vector_backend="milvus", milvus_uri=str(milvus_dir / "scale.db"))
     points = [
-        run_size(kind, samplers[kind], size, rng, settings) for kind in kinds if kind in samplers for size in sizes
+        run_size(kind, samplers[kind], size, rng, settings, milvus_dir)
+        for kind in kinds
+        if kind in samplers
+        for size in sizes
     ]
     return {
         "milvus": "milvus-lite (in-process), through rag.vector_backends.MilvusCollection",
