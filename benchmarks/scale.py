@@ -26,9 +26,10 @@ import faiss
 import numpy as np
 
 from benchmarks.common import WORK_DIR, log, read_result, summarize_ms, write_result
-from rag import IndexCorruptError, vectorstore
+from rag import IndexCorruptError
 from rag.config import Settings
-from rag.vectorstore import HNSW_NEIGHBOURS, load_store, make_index
+from rag.vector_backends import HNSW_NEIGHBOURS, make_index, set_search_depth
+from rag.vectorstore import load_store
 
 DIMENSION = 384
 SIZES = (10_000, 100_000, 1_000_000)
@@ -86,7 +87,7 @@ def real_vectors(store_dir: Path = WORK_DIR / "xquad_store") -> np.ndarray | Non
     except (OSError, ValueError, IndexCorruptError) as error:
         log(f"no XQuAD index to fit the e5-like corpus on ({error}); measuring uniform vectors only")
         return None
-    return np.vstack([store.index.reconstruct_n(0, store.index.ntotal), store.sentence_vectors])
+    return np.vstack([store.index.vectors(range(store.index.count())), store.sentence_vectors])
 
 
 def mean_pairwise_cosine(vectors: np.ndarray, rng: np.random.Generator, pairs: int = 20_000) -> float:
@@ -159,9 +160,7 @@ def build_hnsw(vectors: np.ndarray, budget_seconds: float = HNSW_BUILD_BUDGET_SE
         if time.perf_counter() - started > budget_seconds:
             raise BuildTimeout(begin, time.perf_counter() - started)
         index.add(np.ascontiguousarray(vectors[begin : begin + HNSW_ADD_BATCH]))
-    set_depth = getattr(vectorstore, "set_search_depth", None)
-    if set_depth is not None:
-        set_depth(index)
+    set_search_depth(index)
     return index
 
 

@@ -26,6 +26,7 @@ from rag.errors import (
     RagError,
     SettingsError,
     StoreMismatchError,
+    VectorBackendError,
 )
 from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cases, normalized_contains, run_eval
 from rag.generation import WrittenAnswer
@@ -69,6 +70,7 @@ __all__ = [
     "StoreFullError",
     "StoreMismatchError",
     "StoreWriteError",
+    "VectorBackendError",
     "admin_allowed",
     "WrittenAnswer",
     "check_question",

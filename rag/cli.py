@@ -145,7 +145,7 @@ def _report_index(engine: Engine) -> int:
         what = f"Index {info.index_action}{why} in {info.build_seconds:.1f} s"
     print(
         f"{what}: {len(info.articles)} articles, {info.passages} passages, "
-        f"{info.sentences} sentences, model {info.model} -> {info.store_path}"
+        f"{info.sentences} sentences, model {info.model}, vectors in {info.vector_backend} -> {info.store_path}"
     )
     for skipped in info.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)

@@ -6,6 +6,7 @@ chat page build a ``Settings`` with ``Settings.from_env()`` and replace the fiel
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import math
@@ -115,6 +116,14 @@ class Settings:
     llm_timeout: float = 60.0
     #: The most tokens the model may write for one answer.
     llm_max_tokens: int = 256
+    #: Where the passage vectors live: ``faiss`` (a file in each build, embedded) or ``milvus``
+    #: (a collection per build in Milvus; rag/vector_backends.py, docs/scale-out.md).
+    vector_backend: str = "faiss"
+    #: Milvus: a milvus-lite file ending in ``.db`` (one process at a time) or ``http://host:19530`` for a
+    #: Milvus server or cluster; empty means ``milvus.db`` inside the index folder.
+    milvus_uri: str = ""
+    #: Milvus token (``user:password`` or an API key); kept out of ``repr`` and every message.
+    milvus_token: str = dataclasses.field(default="", repr=False)
 
     def __post_init__(self) -> None:
         problems = settings_problems(self)

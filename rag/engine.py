@@ -27,6 +27,7 @@ from rag.lexicon import LexiconLoader
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
+from rag.vector_backends import connect_backend
 from rag.verification import SupportChecker
 from rag.writing import AnswerWriter
 
@@ -60,6 +61,8 @@ class EngineInfo:
     index_action: str
     index_reasons: list[str]
     index_kind: str
+    #: ``faiss`` or ``milvus``: where the passage vectors are held.
+    vector_backend: str
     build_seconds: float
     store_path: str
     model: str
@@ -111,10 +114,12 @@ class Engine:
     ) -> Engine:
         """Load the model and articles, then reuse, build or rebuild the index as needed.
 
-        Raises ``ArticlesError`` (no usable articles), ``ModelLoadError`` or ``StoreMismatchError``.
+        Raises ``ArticlesError`` (no usable articles), ``ModelLoadError``, ``StoreMismatchError`` or
+        ``VectorBackendError`` (Milvus configured but unreachable).
         """
         started = time.perf_counter()
         faiss.omp_set_num_threads(max(1, settings.search_threads))
+        connect_backend(settings)  # an unreachable Milvus fails here, before the model loads
         loaded = load_articles(settings.docs_dir, settings.max_article_bytes)
         articles_done = time.perf_counter()
         embedder = _embedder or load_embedder(settings)
@@ -188,6 +193,7 @@ class Engine:
             index_action=self._opened.action,
             index_reasons=list(self._opened.reasons),
             index_kind=store.manifest.index_kind,
+            vector_backend=store.manifest.vector_backend,
             build_seconds=store.manifest.build_seconds,
             store_path=str(store.path),
             model=self.settings.model,

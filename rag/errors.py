@@ -53,6 +53,12 @@ class IndexCorruptError(RagError):
     exit_code = 5
 
 
+class VectorBackendError(RagError):
+    """The vector database (Milvus) cannot be reached or refused an operation."""
+
+    exit_code = 7
+
+
 class StoreMismatchError(RagError):
     """The index folder holds the index of another articles folder."""
 

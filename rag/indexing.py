@@ -22,13 +22,13 @@ from rag.errors import IndexCorruptError, StoreMismatchError
 from rag.lexical import LexicalIndex
 from rag.store_lock import build_lock
 from rag.term_matching import TermWeights
+from rag.vector_backends import build_vector_index, check_backend, connect_backend
 from rag.vectorstore import (
     FORMAT_VERSION,
     IndexManifest,
     VectorStore,
     estimated_build_bytes,
     load_store,
-    make_index,
     prepare_build,
     save_store,
 )
@@ -64,6 +64,7 @@ def expected_manifest(articles: list[Article], embedder: Embedder, settings: Set
         chunk_overlap=settings.chunk_overlap,
         index_kind=kind,
         articles={a.doc_id: a.checksum for a in articles},
+        vector_backend=check_backend(settings),
     )
 
 
@@ -77,13 +78,15 @@ def open_index(
     """Load the saved index if it is intact and fits the inputs; otherwise (re)build it.
 
     Articles are chunked only when building: a saved index that fits reports its own chunk count.
-    Raises ``StoreMismatchError`` when the store holds the index of another articles folder."""
+    Raises ``StoreMismatchError`` when the store holds the index of another articles folder, and
+    ``VectorBackendError`` when the configured Milvus cannot be reached (never an empty index instead)."""
     store_dir = settings.store_location()
+    connect_backend(settings)
     expected = expected_manifest(articles, embedder, settings, kind="")
     reasons = ["rebuild requested"] if force_rebuild else []
     if not force_rebuild:
         try:
-            store = load_store(store_dir)
+            store = load_store(store_dir, settings)
         except FileNotFoundError:
             pass
         except IndexCorruptError as error:
@@ -95,6 +98,10 @@ def open_index(
             reasons = store.manifest.stale_reasons(replace(expected, index_kind=kind))
             if not reasons:
                 return OpenedStore(store, "reused", [])
+            if not store.manifest.stale_reasons(
+                replace(expected, index_kind=kind, vector_backend=store.manifest.vector_backend)
+            ):
+                return OpenedStore(move_vectors(store, settings), "rebuilt", reasons)
             log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
     with build_lock(store_dir):
         prepare_build(store_dir, estimated_build_bytes(articles, embedder.dimension))  # before the slow part
@@ -133,16 +140,19 @@ def build_index(
         (sentence_texts, embedder.embed_answer_sentences),
     ]
     chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    kind = index_kind_for(len(chunks), settings)
+    index = build_vector_index(chunk_vectors, kind, settings, settings.store_location())
     manifest = replace(
         manifest,
-        index_kind=index_kind_for(len(chunks), settings),
+        index_kind=kind,
         chunk_count=len(chunks),
         built_at=time.time(),
         build_seconds=round(time.perf_counter() - started, 3),
+        milvus_collection=index.collection,
     )
     return VectorStore(
         manifest=manifest,
-        index=make_index(chunk_vectors, manifest.index_kind),
+        index=index,
         chunks=chunks,
         articles={a.doc_id: a for a in articles},
         sentences=sentences,
@@ -150,6 +160,27 @@ def build_index(
         lexical=LexicalIndex.build([c.text for c in chunks]),
         term_weights=TermWeights.build(sentence_texts),
     )
+
+
+def move_vectors(store: VectorStore, settings: Settings) -> VectorStore:
+    """``store`` saved again with its passage vectors copied into the configured backend (nothing is
+    embedded again); the other backend's copy is dropped once the new build is live."""
+    log.info("Moving the passage vectors of %s to %s.", store.path, settings.vector_backend)
+    started = time.perf_counter()
+    vectors = store.index.vectors(range(store.index.count()))
+    store_dir = settings.store_location()
+    with build_lock(store_dir):
+        prepare_build(store_dir, 2 * vectors.nbytes)
+        index = build_vector_index(vectors, store.manifest.index_kind, settings, store_dir)
+        manifest = replace(
+            store.manifest,
+            vector_backend=index.backend,
+            milvus_collection=index.collection,
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        moved = save_store(store_dir, replace(store, manifest=manifest, index=index))
+    store.index.drop()
+    return moved
 
 
 def embed_in_batches(

@@ -6,7 +6,8 @@ Layout of the store folder::
     .build.lock             held by the one process building (rag/store_lock.py)
     build-<id>/.rag-build      marker: this folder was made by the store (and may be removed by it)
     build-<id>/manifest.json   IndexManifest, with a sha256 of every other file
-    build-<id>/vectors.faiss   inner-product index over normalized passage vectors
+    build-<id>/vectors.faiss   inner-product index over normalized passage vectors (FAISS backend;
+                               with Milvus they live in the collection the manifest names)
     build-<id>/chunks.jsonl    one Chunk a line, in index order
     build-<id>/sentences.jsonl one Sentence a line; sentence_vectors.npy holds their vectors
     build-<id>/articles.json   the cleaned articles the offsets refer to
@@ -32,30 +33,32 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from rag.articles import Article
 from rag.checksums import file_sha256
 from rag.chunking import Chunk, Sentence
+from rag.config import Settings
 from rag.errors import IndexCorruptError
 from rag.lexical import LexicalIndex
 from rag.store_lock import StoreWriteError, check_room, ensure_store_dir, write_error
 from rag.term_matching import TermWeights
+from rag.vector_backends import FAISS_FILE, VectorIndex, open_vector_index
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
+VECTORS = FAISS_FILE
 CHUNKS = "chunks.jsonl"
 ARTICLES = "articles.json"
 SENTENCES = "sentences.jsonl"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 TERM_WEIGHTS = "term_weights.json"
-DATA_FILES = (VECTORS, CHUNKS, ARTICLES, SENTENCES, SENTENCE_VECTORS, TERM_WEIGHTS, *LexicalIndex.FILES)
-HNSW_NEIGHBOURS = 32
+#: The files of every build; a FAISS build also has ``VECTORS``.
+LOCAL_FILES = (CHUNKS, ARTICLES, SENTENCES, SENTENCE_VECTORS, TERM_WEIGHTS, *LexicalIndex.FILES)
+DATA_FILES = (VECTORS, *LOCAL_FILES)
 BUILD_MARKER = ".rag-build"
 #: The next ``CURRENT``, written inside the new build folder and moved over ``CURRENT`` in one step.
 NEXT_POINTER = "CURRENT.next"
@@ -80,6 +83,9 @@ class IndexManifest:
     built_at: float = 0.0
     build_seconds: float = 0.0
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    #: ``faiss`` (``VECTORS`` in the build folder) or ``milvus`` (the collection below).
+    vector_backend: str = "faiss"
+    milvus_collection: str = ""
 
     def stale_reasons(self, expected: IndexManifest) -> list[str]:
         """Why this index does not fit ``expected`` (empty when it fits)."""
@@ -98,6 +104,8 @@ class IndexManifest:
             reasons.append("chunking settings changed")
         if self.index_kind != expected.index_kind:
             reasons.append("index kind changed")
+        if self.vector_backend != expected.vector_backend:
+            reasons.append(f"vector backend changed ({self.vector_backend} -> {expected.vector_backend})")
         if self.articles != expected.articles:
             added = expected.articles.keys() - self.articles.keys()
             removed = self.articles.keys() - expected.articles.keys()
@@ -113,7 +121,7 @@ class VectorStore:
     """A loaded build: passages with their vectors and lexical index, sentences with theirs, articles."""
 
     manifest: IndexManifest
-    index: faiss.Index
+    index: VectorIndex
     chunks: list[Chunk]
     articles: dict[str, Article]
     sentences: list[Sentence]
@@ -124,38 +132,18 @@ class VectorStore:
 
     def search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and chunk positions of the ``k`` nearest passages for each query vector."""
-        k = min(k, len(self.chunks))
-        return self.index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+        return self.index.search(query_vectors, min(k, len(self.chunks)))
 
     def chunk_scores(self, query_vector: np.ndarray, positions: list[int]) -> dict[int, float]:
         """Cosine of ``query_vector`` to the passages at ``positions`` (vectors read from the index)."""
         if not positions:
             return {}
-        vectors = np.vstack([self.index.reconstruct(p) for p in positions])
+        vectors = self.index.vectors(positions)
         return {p: float(s) for p, s in zip(positions, vectors @ query_vector, strict=True)}
 
     def text(self, doc_id: str, start: int, end: int) -> str:
         """Article text by offsets."""
         return self.articles[doc_id].text[start:end]
-
-
-def make_index(vectors: np.ndarray, kind: str) -> faiss.Index:
-    """Exact inner-product search, or HNSW for corpora past ``Settings.hnsw_threshold``."""
-    dimension = vectors.shape[1]
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-    else:
-        index = faiss.IndexFlatIP(dimension)
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    set_search_depth(index)
-    return index
-
-
-def set_search_depth(index: faiss.Index) -> None:
-    """HNSW search depth by corpus size, for recall@10 against exact search of about 0.98 at 100k
-    passages (efSearch 512) and 0.9 at 1M (1024), measured on e5-like vectors (benchmarks/scale.py)."""
-    if isinstance(index, faiss.IndexHNSWFlat):
-        index.hnsw.efSearch = 512 if index.ntotal <= 500_000 else 1024
 
 
 def estimated_build_bytes(articles: list[Article], dimension: int) -> int:
@@ -203,6 +191,7 @@ def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
             raise write_error(store_dir, error) from error
         raise
     _fsync_folder(store_dir)
+    store.index.drop_other_builds()
     _remove_builds(store_dir, keep=build.name)
     return VectorStore(**{**store.__dict__, "manifest": final, "path": build})
 
@@ -210,7 +199,7 @@ def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
 def _write_build(build: Path, store: VectorStore) -> IndexManifest:
     build.mkdir(parents=True)
     (build / BUILD_MARKER).write_text("made by rag.vectorstore; removed by it when no longer live\n")
-    _write_index(build / VECTORS, store.index)
+    vector_files = store.index.save(build)
     _write_jsonl(build / CHUNKS, store.chunks)
     _write_jsonl(build / SENTENCES, store.sentences)
     np.save(build / SENTENCE_VECTORS, store.sentence_vectors)
@@ -218,7 +207,7 @@ def _write_build(build: Path, store: VectorStore) -> IndexManifest:
     (build / ARTICLES).write_text(json.dumps(article_records, ensure_ascii=False), encoding="utf-8")
     store.lexical.save(build)
     store.term_weights.save(build / TERM_WEIGHTS)
-    files = {name: file_sha256(build / name) for name in DATA_FILES}
+    files = {name: file_sha256(build / name) for name in (*vector_files, *LOCAL_FILES)}
     final = IndexManifest(**{**asdict(store.manifest), "files": files})
     (build / MANIFEST).write_text(json.dumps(asdict(final), ensure_ascii=False, indent=1), encoding="utf-8")
     (build / NEXT_POINTER).write_text(build.name)
@@ -250,8 +239,9 @@ def live_build(store_dir: Path) -> Path:
     return build
 
 
-def load_store(store_dir: Path) -> VectorStore:
-    """Load and verify the live build; ``FileNotFoundError`` when there is none."""
+def load_store(store_dir: Path, settings: Settings | None = None) -> VectorStore:
+    """Load and verify the live build; ``FileNotFoundError`` when there is none. ``settings`` (by default
+    from the environment) say how to reach Milvus when the build's vectors are there."""
     build = live_build(store_dir)
     try:
         manifest = IndexManifest(**json.loads((build / MANIFEST).read_text(encoding="utf-8")))
@@ -262,11 +252,9 @@ def load_store(store_dir: Path) -> VectorStore:
             raise IndexCorruptError(f"{name} is missing")
         if file_sha256(build / name) != digest:
             raise IndexCorruptError(f"{name} fails its checksum")
-    if set(manifest.files) != set(DATA_FILES):
+    if set(manifest.files) != set(data_files(manifest.vector_backend)):
         raise IndexCorruptError("manifest does not list the index files")
     try:
-        index = faiss.read_index(str(build / VECTORS))
-        set_search_depth(index)
         chunks = [Chunk(**record) for record in _read_jsonl(build / CHUNKS)]
         sentences = [Sentence(**record) for record in _read_jsonl(build / SENTENCES)]
         sentence_vectors = np.load(build / SENTENCE_VECTORS, allow_pickle=False)
@@ -276,20 +264,34 @@ def load_store(store_dir: Path) -> VectorStore:
         term_weights = TermWeights.load(build / TERM_WEIGHTS)
     except (RuntimeError, OSError, ValueError, TypeError, KeyError) as error:
         raise IndexCorruptError(f"cannot read the index files: {error}") from error
-    if index.ntotal != len(chunks) or len(chunks) != manifest.chunk_count:
+    index = _open_vectors(manifest, build, settings or Settings.from_env(), store_dir)
+    if index.count() != len(chunks) or len(chunks) != manifest.chunk_count:
         raise IndexCorruptError("vector count does not match the passages")
-    if sentence_vectors.shape != (len(sentences), index.d):
+    if sentence_vectors.shape != (len(sentences), manifest.dimension):
         raise IndexCorruptError("sentence vectors do not match the sentences")
     if lexical.matrix.shape[0] != len(chunks):
         raise IndexCorruptError("lexical index does not match the passages")
     return VectorStore(manifest, index, chunks, articles, sentences, sentence_vectors, lexical, term_weights, build)
 
 
-def _write_index(path: Path, index: faiss.Index) -> None:
-    """Write through a Python file, so that a failed write raises ``OSError`` with its errno (faiss's
-    own writer raises a bare ``RuntimeError`` and prints to stderr)."""
-    with open(path, "wb") as handle:
-        faiss.write_index(index, faiss.PyCallbackIOWriter(handle.write))
+def data_files(backend: str) -> tuple[str, ...]:
+    """The files a build of ``backend`` holds besides its manifest."""
+    return DATA_FILES if backend == "faiss" else LOCAL_FILES
+
+
+def _open_vectors(manifest: IndexManifest, build: Path, settings: Settings, store_dir: Path) -> VectorIndex:
+    try:
+        return open_vector_index(
+            manifest.vector_backend,
+            manifest.milvus_collection,
+            manifest.index_kind,
+            manifest.dimension,
+            build,
+            settings,
+            store_dir,
+        )
+    except (RuntimeError, OSError) as error:
+        raise IndexCorruptError(f"cannot read the vectors: {error}") from error
 
 
 def _write_jsonl(path: Path, records: list) -> None:

@@ -38,7 +38,7 @@ def test_first_open_builds_and_second_reuses(small):
     assert first.action == "built" and first.reasons == []
     manifest = first.store.manifest
     assert set(manifest.articles) == {"geneva", "sanctions"}
-    assert manifest.chunk_count == len(first.store.chunks) == first.store.index.ntotal
+    assert manifest.chunk_count == len(first.store.chunks) == first.store.index.count()
     assert manifest.model_id == settings.model and manifest.dimension == 384
     assert set(manifest.files) == set(vectorstore.DATA_FILES)
     second = open_()
@@ -68,7 +68,7 @@ def test_corrupted_index_is_detected_and_rebuilt(small):
     reopened = open_()
     assert reopened.action == "rebuilt"
     assert reopened.reasons[0].startswith("index corrupted")
-    assert load_store(settings.store_dir).index.ntotal == built.store.index.ntotal
+    assert load_store(settings.store_dir).index.count() == built.store.index.count()
 
 
 def test_half_written_build_is_reported_as_corrupt(small):
@@ -102,9 +102,9 @@ def test_large_corpora_switch_to_hnsw(small):
     _, _, open_ = small
     opened = open_(hnsw_threshold=1)
     assert opened.store.manifest.index_kind == "hnsw"
-    assert isinstance(opened.store.index, faiss.IndexHNSWFlat)
-    assert opened.store.index.hnsw.efSearch == 512
-    query = opened.store.index.reconstruct(0)
+    assert isinstance(opened.store.index.index, faiss.IndexHNSWFlat)
+    assert opened.store.index.index.hnsw.efSearch == 512
+    query = opened.store.index.vectors([0])[0]
     scores, positions = opened.store.search(query[None, :], 1)
     assert positions[0][0] == 0 and np.isclose(scores[0][0], 1.0, atol=1e-4)
     assert open_().reasons == ["index kind changed"]
