@@ -52,7 +52,7 @@ def test_command_line_refuses_in_one_line_before_loading_anything(
 ):
     code = cli.main(["ask", case["question"], "--docs", str(SEEDS), "--store", str(tmp_path / "store")])
     out, err = capsys.readouterr()
-    assert code == cli.EXIT_BAD_INPUT and out == ""
+    assert code == QuestionError.exit_code and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert not (tmp_path / "store").exists()
 
@@ -64,7 +64,7 @@ def test_undecodable_bytes_on_the_command_line_get_one_line(tmp_path: Path):
         capture_output=True,
         timeout=300,
     )
-    assert result.returncode == cli.EXIT_BAD_INPUT
+    assert result.returncode == QuestionError.exit_code
     assert result.stderr.decode().startswith("error: The question contains characters that are not valid text")
     assert b"Traceback" not in result.stderr
 

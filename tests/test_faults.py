@@ -48,7 +48,10 @@ def embed(*args, **kwargs):  # the build is under way: lock taken, folder checke
     return real_embed(*args, **kwargs)
 rag.indexing.embed_in_batches = embed
 """
-INTERRUPT_MID_BUILD = KILL_MID_BUILD.replace("SIGKILL", "SIGINT")
+#: Ctrl-C as a terminal delivers it (a shell running jobs in the background ignores SIGINT for them).
+INTERRUPT_MID_BUILD = "signal.signal(signal.SIGINT, signal.default_int_handler)\n" + KILL_MID_BUILD.replace(
+    "SIGKILL", "SIGINT"
+)
 #: Says on stderr when embedding starts, to show that a failure came before the slow part.
 MARK_EMBEDDING = """
 import rag.indexing
