@@ -116,7 +116,7 @@ def test_a_dropped_collection_is_rebuilt_but_an_unreachable_milvus_is_an_error(
         open_index(articles, embedder, unreachable)
     with pytest.raises(VectorBackendError):
         load_store(unreachable.store_location(), unreachable)
-    assert VectorBackendError.exit_code == 6
+    assert VectorBackendError.exit_code == 7
 
 
 def test_switching_backends_moves_the_vectors_and_milvus_answers_like_faiss(
@@ -146,7 +146,7 @@ def test_the_token_and_uri_credentials_never_reach_a_message():
     assert without_credentials("https://user:pa55@milvus.example:19530/db") == "https://milvus.example:19530/db"
 
 
-def test_cli_over_an_unreachable_milvus_says_so_once_and_exits_6(tmp_path: Path):
+def test_cli_over_an_unreachable_milvus_says_so_once_and_exits_7(tmp_path: Path):
     environment = {**os.environ, "RAG_VECTOR_BACKEND": "milvus", "RAG_MILVUS_URI": UNREACHABLE}
     result = subprocess.run(
         [sys.executable, "-m", "rag", "ask", "متى ستعقد المحادثات؟", "--store", str(tmp_path / "store")],
@@ -156,7 +156,7 @@ def test_cli_over_an_unreachable_milvus_says_so_once_and_exits_6(tmp_path: Path)
         text=True,
         timeout=600,
     )
-    assert result.returncode == 6
+    assert result.returncode == 7
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "Cannot reach the Milvus vector database" in errors[0]
     assert "Traceback" not in result.stderr and not (tmp_path / "store").exists()

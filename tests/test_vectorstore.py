@@ -49,7 +49,7 @@ def test_a_damaged_current_pointer_is_reported_and_rebuilt(small, damage: bytes)
         load_store(settings.store_dir)
     reopened = open_()
     assert reopened.action == "rebuilt" and CURRENT in reopened.reasons[0]
-    assert len(load_store(settings.store_dir).chunks) == len(built.store.chunks)
+    assert load_store(settings.store_dir).index.count() == built.store.index.count()
     assert builds(settings.store_dir) == [reopened.store.path.name]
 
 
