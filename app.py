@@ -1,6 +1,8 @@
 """The chat page: ask the articles a question in Arabic or English, read the answer and its sources.
 
 This page only draws: every answer comes from the engine's public surface (``from rag import ...``).
+Follow-up questions are asked with the conversation's earlier questions, and the sidebar adds
+(uploaded or pasted) and removes articles where admin actions are allowed (``Settings.admin_actions``).
 All user and article text is ``html.escape``d before it is placed in HTML and drawn with ``st.html``
 (no Markdown, sanitized), in paragraphs with ``dir="auto"`` so that each paragraph reads in the direction
 of its own language.
@@ -20,12 +22,14 @@ from typing import NoReturn
 import streamlit as st
 
 from rag import (
+    SUPPORTED_SUFFIXES,
     Answer,
     AnswerSentence,
     ArticlesError,
     Citation,
     Engine,
     EngineInfo,
+    LibraryChange,
     ModelLoadError,
     Progress,
     QuestionError,
@@ -33,6 +37,7 @@ from rag import (
     Segment,
     Settings,
     StoreError,
+    Upload,
     WrittenAnswer,
     admin_allowed,
     passage_paragraphs,
@@ -55,6 +60,7 @@ DICTIONARY_STATES = {
 }
 INDEX_ACTIONS = {
     "reused": "saved · محفوظ",
+    "updated": "updated · حُدّث",
     "built": "built now · بُني الآن",
     "rebuilt": "rebuilt · أعيد بناؤه",
 }
@@ -70,6 +76,13 @@ TOP_K = "top_k"
 #: Errors are logged for the operator (the server's stderr); users see a short message only.
 log = logging.getLogger("rag.app")
 WRITTEN_ANSWERS = "written_answers"
+#: What the last add or remove did, shown once in the sidebar.
+CHANGE = "library_change"
+PENDING_REMOVAL = "pending_removal"
+PENDING_UPLOADS = "pending_uploads"
+UPLOAD_FILES = "upload_files"
+PASTE_TITLE = "paste_title"
+PASTE_BODY = "paste_body"
 
 STYLE = """
 <style>
@@ -171,6 +184,9 @@ STYLE = """
 .qa-badge-quoted { color: #1e3a8a; background: #e0e7ff; }
 .qa-draft p { color: #64748b; font-style: italic; }
 .qa-note { font-size: 0.85rem; color: #92400e; }
+.qa-resolved { font-size: 0.78rem; color: #64748b; margin-top: 0.2rem; }
+.qa-resolved p { margin: 0; unicode-bidi: plaintext; text-align: start; }
+.qa-change p { font-size: 0.85rem; margin: 0 0 0.25rem 0; unicode-bidi: plaintext; text-align: start; }
 </style>
 """
 
@@ -216,6 +232,19 @@ class EngineHolder:
         with self._lock:
             self.engine = current.rebuild(progress)
             return self.engine
+
+    def refresh(self, progress: Progress) -> Engine:
+        """The engine over the live index (another process may have added or removed articles)."""
+        with self._lock:
+            self.engine = self.engine.refreshed(progress)
+            return self.engine
+
+    def change(self, apply: Callable[[Engine], LibraryChange]) -> LibraryChange:
+        """Add or remove articles with ``apply``; the engine it returns serves every session from now on."""
+        with self._lock:
+            done = apply(self.engine)
+            self.engine = done.engine
+            return done
 
 
 @st.cache_resource(show_spinner=False)
@@ -296,14 +325,21 @@ def badge_html(written: WrittenAnswer) -> str:
 
 
 def ask(
-    engine: Engine, question: str, top_k: int, write: bool = False, on_text: Callable[[str], None] | None = None
+    engine: Engine,
+    question: str,
+    top_k: int,
+    write: bool = False,
+    on_text: Callable[[str], None] | None = None,
+    history: list[Turn] | None = None,
 ) -> Turn | None:
     """The turn for ``question``, or ``None`` for an empty question (nothing to answer, nothing to say).
-    With ``write`` the engine asks its language model (``on_text`` gets the draft as it streams)."""
+    With ``write`` the engine asks its language model (``on_text`` gets the draft as it streams); else a
+    follow-up is read after the answered questions of ``history``."""
+    earlier = [turn.question for turn in history or [] if turn.answer is not None]
     try:
         if write:
             return Turn(question, written=engine.write_answer(question, top_k=top_k, on_text=on_text))
-        return Turn(question, answer=engine.ask(question, top_k=top_k))
+        return Turn(question, answer=engine.ask(question, top_k=top_k, history=earlier))
     except QuestionError as error:
         if error.code == "empty_question":
             return None
@@ -414,9 +450,19 @@ def render_reply(turn: Turn) -> None:
         st.html(text_html(turn.problem or "", "qa-notice qa-problem"))
 
 
+def resolved_html(resolved: str) -> str:
+    """The small print under a follow-up: how it was read in the context of the conversation."""
+    return (
+        '<div class="qa-text qa-resolved">'
+        f'<p dir="auto">Read in context · قُرئ في سياق المحادثة: {escaped(resolved)}</p></div>'
+    )
+
+
 def render_turn(turn: Turn) -> None:
     with st.chat_message("user"):
         st.html(text_html(turn.question, "qa-question"))
+        if turn.answer is not None and turn.answer.resolved_question:
+            st.html(resolved_html(turn.answer.resolved_question))
     with st.chat_message("assistant"):
         render_reply(turn)
 
@@ -500,25 +546,112 @@ def article_html(title: str, outlet: str | None, doc_id: str) -> str:
     )
 
 
-def render_index(engine: Engine) -> None:
+def request_removal(doc_id: str) -> None:
+    st.session_state[PENDING_REMOVAL] = doc_id
+
+
+def change_html(change: LibraryChange) -> str:
+    """What an add or remove did, one escaped line each, in both languages."""
+    lines = [f"Added · أُضيف: {doc_id}" for doc_id in change.added]
+    lines += [f"Removed (kept in the trash) · حُذف (في سلة المحذوفات): {doc_id}" for doc_id in change.removed]
+    if change.added or change.removed:
+        lines.append(
+            f"Indexed {change.passages_embedded} new passages; {change.articles} articles, {change.passages} passages "
+            f"· فُهرس {change.passages_embedded} مقطعاً جديداً"
+        )
+    lines += [f"{s.message('en')} · {s.message('ar')}" for s in change.skipped]
+    return (
+        '<div class="qa-text qa-change">' + "".join(f'<p dir="auto">{escaped(line)}</p>' for line in lines) + "</div>"
+    )
+
+
+def render_articles(info: EngineInfo, writable: bool) -> None:
+    """The indexed articles, each with a remove button when the server allows writes."""
+    articles = info.articles
+    with st.expander(f"Articles ({len(articles)}) · المقالات", expanded=len(articles) <= 10):
+        for article in articles:
+            st.html(article_html(article.title, article.source, article.doc_id))
+            if writable:
+                st.button(
+                    "Remove · حذف",
+                    key=f"remove_{article.doc_id}",
+                    help="Moves the article to the trash and updates the index · يُنقل المقال إلى سلة المحذوفات",
+                    on_click=request_removal,
+                    args=(article.doc_id,),
+                    type="tertiary",
+                    icon=":material/delete:",
+                )
+
+
+def submit_uploads() -> None:
+    """Queue the form's files and pasted text; they are added at the top of this run."""
+    uploads = [Upload(file.name, file.getvalue()) for file in st.session_state.get(UPLOAD_FILES) or []]
+    title, body = st.session_state.get(PASTE_TITLE, ""), st.session_state.get(PASTE_BODY, "")
+    if title.strip() and body.strip():
+        uploads.append(Upload.pasted(title, body))
+    st.session_state[PENDING_UPLOADS] = uploads
+
+
+def render_upload() -> None:
+    """Upload files or paste a text with its title (``submit_uploads``)."""
+    with st.expander("Add articles · إضافة مقالات"), st.form("upload", clear_on_submit=True):
+        st.file_uploader(
+            "Files · ملفات",
+            type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES],
+            accept_multiple_files=True,
+            key=UPLOAD_FILES,
+        )
+        st.text_input("Or paste a text: title · أو الصق نصاً: العنوان", key=PASTE_TITLE)
+        st.text_area("Text · النص", height=150, key=PASTE_BODY)
+        st.form_submit_button("Add · أضف", key="add_articles", on_click=submit_uploads, width="stretch")
+
+
+def apply_pending_changes(holder: EngineHolder, writable: bool) -> None:
+    """Add the submitted uploads or remove the article whose button was pressed, with progress."""
+    uploads = st.session_state.pop(PENDING_UPLOADS, None)
+    removal = st.session_state.pop(PENDING_REMOVAL, None)
+    if not uploads and removal is None:
+        return
+    if not writable:
+        log.warning("Articles were sent to a page that does not offer adding or removing them; ignored.")
+        return
+    with st.sidebar:
+        report, remove_bar = progress_bar("Indexing · الفهرسة")
+        try:
+            if uploads:
+                st.session_state[CHANGE] = holder.change(lambda engine: engine.add_articles(uploads, progress=report))
+            if removal is not None:
+                st.session_state[CHANGE] = holder.change(lambda engine: engine.remove_articles([removal], report))
+        except StoreError as error:
+            st.error(store_problem(error))
+        except RagError as error:
+            show_error("The articles could not be changed · تعذر تعديل المقالات", error)
+        finally:
+            remove_bar()
+
+
+def render_index(engine: Engine, writable: bool) -> None:
     info = engine.info()
     st.subheader("Index · الفهرس")
     st.html(stats_html(info))
     if info.index_reasons:
         st.html(f'<div class="qa-meta">Why · السبب: {escaped("; ".join(info.index_reasons))}</div>')
-    articles = info.articles
-    with st.expander(f"Articles ({len(articles)}) · المقالات", expanded=len(articles) <= 10):
-        st.html("".join(article_html(a.title, a.source, a.doc_id) for a in articles))
+    change = st.session_state.pop(CHANGE, None)
+    if change is not None:
+        st.html(change_html(change))
+    render_articles(info, writable)
+    if writable:
+        render_upload()
     skipped = info.skipped
     if skipped:
         st.warning(f"{len(skipped)} unreadable file(s) skipped · ملفات لم تُقرأ")
         st.html(text_html("\n".join(f"{s.path.name}: {s.reason}" for s in skipped), "qa-meta"))
 
 
-def render_sidebar(engine: Engine) -> int:
+def render_sidebar(engine: Engine, writable: bool) -> int:
     """Draw the sidebar; return the number of passages to retrieve."""
     with st.sidebar:
-        render_index(engine)
+        render_index(engine, writable)
         top_k = st.slider(
             "Passages to retrieve · عدد المقاطع",
             min_value=1,
@@ -530,14 +663,14 @@ def render_sidebar(engine: Engine) -> int:
             st.toggle("Written answers · إجابات مكتوبة", value=True, key=WRITTEN_ANSWERS)
             model = engine.settings.llm_model or "the server's model · نموذج الخادم"
             st.html(f'<div class="qa-meta">Language model · النموذج اللغوي: <code>{escaped(model)}</code></div>')
-        if admin_actions_allowed(engine.settings):
+        if writable:
             st.button("Rebuild index · إعادة بناء الفهرس", key="rebuild", on_click=request_rebuild, width="stretch")
         notice = st.session_state.pop(NOTICE, None)
         if notice:
             st.success(notice)
         st.divider()
         st.button(
-            "Clear conversation · مسح المحادثة",
+            "New conversation · محادثة جديدة",
             on_click=clear_history,
             key="clear",
             width="stretch",
@@ -572,12 +705,25 @@ def rebuild_index(holder: EngineHolder, current: Engine) -> Engine | None:
     return engine
 
 
+def refresh_engine(holder: EngineHolder) -> Engine:
+    """The shared engine over the live index, reopened when another process changed it."""
+    report, remove_bar = progress_bar("Indexing · الفهرسة")
+    try:
+        return holder.refresh(report)
+    except RagError as error:
+        show_error("The index could not be reopened · تعذر فتح الفهرس", error)
+        return holder.engine
+    finally:
+        remove_bar()
+
+
 def answer_queued(engine: Engine, top_k: int, live: bool = False) -> None:
     """Answer every queued question in order; each leaves the queue only once its turn is kept.
     ``live``: in the model's words, each drawn as it is written."""
     queue: list[str] = st.session_state.setdefault(QUESTION_QUEUE, [])
     while queue:
-        turn = answer_live(engine, queue[0], top_k) if live else ask(engine, queue[0], top_k)
+        history = st.session_state[HISTORY]
+        turn = answer_live(engine, queue[0], top_k) if live else ask(engine, queue[0], top_k, history=history)
         if turn is not None:
             st.session_state[HISTORY].append(turn)
         queue.pop(0)
@@ -589,9 +735,12 @@ def draw_page() -> None:
     st.session_state.setdefault(HISTORY, [])
     holder = engine_holder(load_settings())
     engine = open_engine(holder)
+    writable = admin_actions_allowed(holder.settings)
+    apply_pending_changes(holder, writable)
+    engine = refresh_engine(holder)
     if st.session_state.pop(REBUILD_REQUESTED, False):
         engine = rebuild_index(holder, engine) or engine
-    top_k = render_sidebar(engine)
+    top_k = render_sidebar(engine, writable)
     st.chat_input("Ask about the articles… · اسأل عن المقالات", key=CHAT_INPUT, on_submit=queue_typed_question)
     write = bool(engine.settings.llm_url) and st.session_state.get(WRITTEN_ANSWERS, True)
     if not write:

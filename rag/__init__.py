@@ -16,7 +16,7 @@ from rag.arabic import Language, detect_language
 from rag.articles import SkippedFile
 from rag.chunking import Chunk
 from rag.config import PROJECT_ROOT, Settings, admin_allowed
-from rag.engine import ArticleInfo, Engine, EngineInfo, OpenTimings
+from rag.engine import ArticleInfo, Engine, EngineInfo, LibraryChange, OpenTimings
 from rag.errors import (
     ArticlesError,
     IndexCorruptError,
@@ -25,6 +25,7 @@ from rag.errors import (
     QuestionFileError,
     RagError,
     SettingsError,
+    StoreBusyError,
     StoreMismatchError,
     VectorBackendError,
 )
@@ -32,6 +33,7 @@ from rag.evaluation import CaseResult, EvalReport, QuestionCase, judge, load_cas
 from rag.generation import WrittenAnswer
 from rag.highlight import Segment, passage_paragraphs
 from rag.indexing import Progress
+from rag.library import SUPPORTED_SUFFIXES, SkippedUpload, Upload
 from rag.messages import one_line
 from rag.retrieval import Hit, Mode
 from rag.store_lock import BuildInProgressError, StoreError, StoreFullError, StoreWriteError
@@ -53,6 +55,7 @@ __all__ = [
     "Hit",
     "IndexCorruptError",
     "Language",
+    "LibraryChange",
     "Mode",
     "ModelLoadError",
     "OpenTimings",
@@ -73,6 +76,10 @@ __all__ = [
     "VectorBackendError",
     "admin_allowed",
     "WrittenAnswer",
+    "SkippedUpload",
+    "SUPPORTED_SUFFIXES",
+    "StoreBusyError",
+    "Upload",
     "check_question",
     "detect_language",
     "judge",

@@ -65,6 +65,9 @@ class Answer:
     #: The abstention signal and the threshold it was held against (``rag.abstention``).
     confidence: float = 0.0
     threshold: float = 0.0
+    #: A follow-up as it was read in the context of the conversation (``rag.conversation``);
+    #: ``None`` when the question was read on its own.
+    resolved_question: str | None = None
 
     @property
     def text(self) -> str:
@@ -88,6 +91,7 @@ class Answer:
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "threshold": self.threshold,
+            "resolved_question": self.resolved_question,
             "sentences": [asdict(sentence) for sentence in self.sentences],
             "citations": [asdict(citation) for citation in self.citations],
         }

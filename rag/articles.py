@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,14 +139,17 @@ def too_large(size: int, max_bytes: int) -> str:
     return f"too large ({size / 1000:,.0f} KB; the limit is {max_bytes / 1000:,.0f} KB, RAG_MAX_ARTICLE_BYTES)"
 
 
-def load_articles(docs_dir: Path, max_bytes: int = Settings.max_article_bytes) -> LoadedArticles:
-    """Load and clean every article; other entries and unreadable files are skipped with a warning."""
+def load_articles(
+    docs_dir: Path, max_bytes: int = Settings.max_article_bytes, known: Mapping[str, Article] | None = None
+) -> LoadedArticles:
+    """Load and clean every article; other entries and unreadable files are skipped with a warning. An
+    article of ``known`` whose file is unchanged (same checksum) is taken as it is, not cleaned again."""
     found = article_files(docs_dir, max_bytes)
     articles: list[Article] = []
     skipped = list(found.skipped)
     for path in found.files:
         try:
-            articles.append(load_article(path, max_bytes))
+            articles.append(load_article(path, max_bytes, known.get(path.stem) if known else None))
         except (OSError, UnicodeDecodeError, ValueError) as error:
             skipped.append(SkippedFile(path, _describe(error)))
     for entry in skipped:
@@ -161,11 +165,13 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
-def load_article(path: Path, max_bytes: int = Settings.max_article_bytes) -> Article:
+def load_article(path: Path, max_bytes: int = Settings.max_article_bytes, known: Article | None = None) -> Article:
     with open(path, "rb") as handle:
         raw = handle.read(max_bytes + 1)  # a file that grew since it was listed is still bounded
     if len(raw) > max_bytes:
         raise ValueError(too_large(path.stat().st_size, max_bytes))
+    if known is not None and known.checksum == hashlib.sha256(raw).hexdigest():
+        return known
     text = raw.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body, title, source = clean_article(_CONTROLS.sub("", text))
     if not body.strip():

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag index | ask | eval``."""
+"""Command line: ``python -m rag index | ask | eval | add | remove | list``."""
 
 from __future__ import annotations
 
@@ -7,18 +7,22 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from rag import (
     Answer,
     Citation,
     Engine,
+    EngineInfo,
     EvalReport,
     Language,
+    LibraryChange,
     QuestionError,
     RagError,
     Settings,
     StoreError,
+    Upload,
     WrittenAnswer,
     check_question,
     detect_language,
@@ -29,6 +33,7 @@ from rag import (
 
 # Exit codes (the README's table); the other failures exit with their error's ``exit_code``.
 EXIT_FAILED_QUESTIONS = 1
+EXIT_SKIPPED_FILES = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
@@ -56,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="run a question file and judge the answers")
     evaluate.add_argument("questions", type=Path, help="JSON-lines question file")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    add = commands.add_parser("add", parents=[common], help="copy articles into the articles folder and index them")
+    add.add_argument("paths", nargs="+", type=Path, help=".txt, .md, .html or .pdf files")
+    add.add_argument("--replace", action="store_true", help="replace an article with the same id")
+    add.add_argument("--json", action="store_true", help="print one JSON object")
+    remove = commands.add_parser("remove", parents=[common], help="move articles to the trash and update the index")
+    remove.add_argument("ids", nargs="+", help="article ids (file names without extension)")
+    remove.add_argument("--json", action="store_true", help="print one JSON object")
+    listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -75,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = Engine.open(settings, progress=progress, force_rebuild=getattr(args, "rebuild", False))
         if args.command == "index":
             return _report_index(engine)
+        if args.command in {"add", "remove"}:
+            return _change_articles(engine, args, progress)
+        if args.command == "list":
+            info = engine.info()
+            print(json.dumps(list_record(info), ensure_ascii=False) if args.json else format_list(info))
+            return 0
         if args.command == "ask":
             generate = bool(settings.llm_url) if args.generate is None else args.generate
             result = _ask(engine, args.question, generate, stream=not args.json and sys.stderr.isatty())
@@ -150,6 +170,56 @@ def _report_index(engine: Engine) -> int:
     for skipped in info.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     return 0
+
+
+def _change_articles(engine: Engine, args: argparse.Namespace, progress) -> int:
+    if args.command == "add":
+        uploads = []
+        for path in args.paths:
+            try:
+                uploads.append(Upload.from_path(path))
+            except OSError as error:
+                return _fail(f"cannot read {path}: {error.strerror or error}", EXIT_SKIPPED_FILES)
+        change = engine.add_articles(uploads, replace=args.replace, progress=progress)
+    else:
+        change = engine.remove_articles(args.ids, progress=progress)
+    print(json.dumps(change.to_dict(), ensure_ascii=False) if args.json else format_change(change))
+    for skipped in change.skipped:
+        print(f"skipped {skipped.message('en')}", file=sys.stderr)
+    return EXIT_SKIPPED_FILES if change.skipped else 0
+
+
+def format_change(change: LibraryChange) -> str:
+    lines = [
+        f"added {doc_id}" + (" (replaced; old file in the trash)" if doc_id in change.replaced else "")
+        for doc_id in change.added
+    ]
+    lines += [
+        f"removed {doc_id} (moved to {path})" for doc_id, path in zip(change.removed, change.trashed, strict=False)
+    ]
+    lines.append(
+        f"Index {change.index_action}: embedded {change.passages_embedded} passages and "
+        f"{change.sentences_embedded} sentences; {change.articles} articles, {change.passages} passages "
+        f"({change.seconds:.1f} s)"
+    )
+    return "\n".join(lines)
+
+
+def list_record(info: EngineInfo) -> dict:
+    return {
+        "articles": [asdict(a) for a in info.articles],
+        "passages": info.passages,
+        "store": info.store_path,
+        "skipped": [{"path": str(s.path), "reason": s.reason} for s in info.skipped],
+    }
+
+
+def format_list(info: EngineInfo) -> str:
+    rows = [
+        f"{a.doc_id}\t{a.passages} passages\t{a.title}" + (f" — {a.source}" if a.source else "") for a in info.articles
+    ]
+    rows.append(f"{len(info.articles)} articles, {info.passages} passages")
+    return "\n".join(rows)
 
 
 def format_result(result: Answer | WrittenAnswer) -> str:

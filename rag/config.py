@@ -93,9 +93,17 @@ class Settings:
     #: Larger article files are skipped with a message: a 5 MB file took about 33 minutes to embed
     #: here (the seed articles are 5-15 KB).
     max_article_bytes: int = 500_000
-    #: Write actions on the chat page (rebuilding the index): ``auto`` allows them only when the
+    #: Write actions on the chat page (rebuild, add and remove articles): ``auto`` allows them only when the
     #: server listens on a loopback address, ``on`` and ``off`` force them (see ``admin_allowed``).
     admin_actions: str = "auto"
+    #: How a follow-up question is read (rag/conversation.py): ``gated`` (a question that does not
+    #: stand alone gets the previous question's content words), ``always`` or ``off``.
+    follow_up: str = "gated"
+    #: An uploaded file (``rag add``, the page's uploader) larger than this is refused with a message:
+    #: embedding costs about 0.4 s per KB of text here, and the seed articles are 5-15 KB.
+    max_upload_bytes: int = 2_000_000
+    #: Seconds a writer (build, add, remove) waits for another process's write to the same index.
+    lock_timeout: float = 600.0
     #: FreeDict English-Arabic dictionary (``<path>.index`` and ``<path>.dict.dz``, from Debian's
     #: dict-freedict-eng-ara) that helps pick answer sentences for English questions over Arabic
     #: articles. Where it is missing the engine warns and uses the embedding alone.

@@ -6,8 +6,10 @@ The command line, the chat page and the benchmarks all go through ``Engine`` (``
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -19,11 +21,14 @@ from rag.arabic import Language
 from rag.articles import SkippedFile, load_articles
 from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
+from rag.conversation import resolve
 from rag.embedding import Embedder, load_embedder
 from rag.errors import QuestionError
 from rag.generation import ModelAnswerWriter, TextSink, WrittenAnswer
-from rag.indexing import OpenedStore, Progress, open_index
+from rag.indexing import OpenedStore, Progress, is_live, open_index, write_index
 from rag.lexicon import LexiconLoader
+from rag.library import TRASH, SkippedUpload, Upload, add_uploads, trash_articles
+from rag.locking import StoreLock
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
@@ -46,6 +51,8 @@ class ArticleInfo:
     doc_id: str
     title: str
     source: str | None
+    #: Passages of the article in the index.
+    passages: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,35 @@ class EngineInfo:
     #: ``loaded``, ``installed`` (read on the first English question), ``missing`` or ``off``.
     dictionary: str
     timings: OpenTimings
+
+
+@dataclass(frozen=True)
+class LibraryChange:
+    """What ``Engine.add_articles`` or ``Engine.remove_articles`` did. ``engine`` answers from the
+    updated index (the engine it was called on keeps answering from the old one)."""
+
+    engine: Engine
+    added: list[str]
+    #: Ids that were there before and whose old file went to the trash (they are in ``added`` too).
+    replaced: list[str]
+    removed: list[str]
+    #: Where each removed or replaced file was moved.
+    trashed: list[Path]
+    skipped: list[SkippedUpload]
+    #: Passages and sentences embedded for the change (the other articles' vectors were kept).
+    passages_embedded: int
+    sentences_embedded: int
+    articles: int
+    passages: int
+    #: ``updated``, ``rebuilt``, ``reused`` (nothing changed) ...
+    index_action: str
+    seconds: float
+
+    def to_dict(self) -> dict:
+        record = {key: value for key, value in self.__dict__.items() if key != "engine"}
+        record["trashed"] = [str(path) for path in self.trashed]
+        record["skipped"] = [{**asdict(s), "message": s.message("en")} for s in self.skipped]
+        return record
 
 
 @dataclass
@@ -140,14 +176,84 @@ class Engine:
         lexicon = self._lexicon if same_dictionary else None
         return Engine.open(settings, progress, _embedder=self._embedder, _lexicon=lexicon)
 
+    def refreshed(self, progress: Progress | None = None) -> Engine:
+        """This engine, or a new one when another process (``rag add``, another server) has made
+        another index build live since it was opened."""
+        if is_live(self._opened.store, self.settings.store_location()):
+            return self
+        return Engine.open(self.settings, progress, False, self._embedder, self._lexicon)
+
     def rebuild(self, progress: Progress | None = None) -> Engine:
         """A new engine over a freshly built index (the articles are read again)."""
         return Engine.open(self.settings, progress, True, self._embedder, self._lexicon)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        """Answer ``question`` from the articles; raises ``QuestionError`` for bad input."""
+    def add_articles(
+        self, uploads: Sequence[Upload], replace: bool = False, progress: Progress | None = None
+    ) -> LibraryChange:
+        """Write ``uploads`` into the articles folder (``.txt`` as is; ``.md``, ``.html``, ``.pdf`` as
+        their text) and update the index, embedding only what is new. An id already in the folder is
+        skipped unless ``replace``. Safe against other processes adding or removing at the same time."""
+        started = time.perf_counter()
+        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+            written, skipped = add_uploads(
+                self.settings.docs_dir, self._trash_dir, list(uploads), replace, self.settings.max_upload_bytes
+            )
+            engine = self._reindexed(progress) if written else self
+        trashed = [w.path for w in written if w.replaced]
+        replaced = [w.doc_id for w in written if w.replaced]
+        return engine._change([w.doc_id for w in written], replaced, [], trashed, skipped, started)
+
+    def remove_articles(self, doc_ids: Sequence[str], progress: Progress | None = None) -> LibraryChange:
+        """Move the articles ``doc_ids`` from the articles folder into the store's trash and update the
+        index; unknown ids are skipped (as is the last article: an index needs one)."""
+        started = time.perf_counter()
+        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+            removed, skipped = trash_articles(self.settings.docs_dir, self._trash_dir, list(doc_ids))
+            engine = self._reindexed(progress) if removed else self
+        return engine._change([], [], [d for d, _ in removed], [p for _, p in removed], skipped, started)
+
+    @property
+    def _trash_dir(self) -> Path:
+        return self.settings.store_location() / TRASH
+
+    def _reindexed(self, progress: Progress | None) -> Engine:
+        """An engine over the articles folder as it is now; call it holding the store's lock."""
+        store = self._opened.store
+        loaded = load_articles(self.settings.docs_dir, self.settings.max_article_bytes, store.articles)
+        opened = write_index(loaded.articles, self._embedder, self.settings, progress, loaded=store)
+        return Engine(self.settings, self._embedder, opened, loaded.skipped, self._lexicon, self._timings)
+
+    def _change(self, added, replaced, removed, trashed, skipped, started: float) -> LibraryChange:
+        store = self._opened.store
+        return LibraryChange(
+            engine=self,
+            added=added,
+            replaced=replaced,
+            removed=removed,
+            trashed=trashed,
+            skipped=skipped,
+            passages_embedded=self._opened.embedded_passages if added or removed else 0,
+            sentences_embedded=self._opened.embedded_sentences if added or removed else 0,
+            articles=len(store.articles),
+            passages=len(store.chunks),
+            index_action=self._opened.action,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        """Answer ``question`` from the articles; raises ``QuestionError`` for bad input.
+
+        ``history`` holds the conversation's earlier questions, oldest first: a follow-up that does not
+        stand alone is read in their context, and the answer's ``resolved_question`` says how."""
         checked = check_question(question, self.settings.max_question_chars)
-        return self._answer(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+        resolved = resolve(checked.text, history, self.settings.follow_up)
+        if not resolved.in_context or resolved.tentative:
+            alone = self._answer(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+            if not resolved.in_context or not alone.abstained:
+                return alone
+        in_context = Question(resolved.text, checked.language)
+        answer = self._answer(in_context, self._embedder.embed_queries([resolved.text])[0], top_k)
+        return replace(answer, question=checked.text, resolved_question=resolved.text)
 
     def write_answer(self, question: str, top_k: int | None = None, on_text: TextSink | None = None) -> WrittenAnswer:
         """Answer ``question`` in the language model's words where the cited passages support them
@@ -184,8 +290,9 @@ class Engine:
 
     def info(self) -> EngineInfo:
         store = self._opened.store
+        passages = Counter(chunk.doc_id for chunk in store.chunks)
         return EngineInfo(
-            articles=[ArticleInfo(a.doc_id, a.title, a.source) for a in store.articles.values()],
+            articles=[ArticleInfo(a.doc_id, a.title, a.source, passages[a.doc_id]) for a in store.articles.values()],
             skipped=list(self._skipped),
             passages=len(store.chunks),
             sentences=len(store.sentences),

@@ -67,3 +67,9 @@ class StoreMismatchError(RagError):
 
 class LexiconError(RagError):
     """The dictionary files exist but cannot be read."""
+
+
+class StoreBusyError(RagError):
+    """Another process held the index folder's write lock for longer than the wait allowed."""
+
+    exit_code = 5

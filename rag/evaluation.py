@@ -1,7 +1,9 @@
 """Run a question file against the engine and judge each answer by the pass rule.
 
 The file format and the rule are those of ``shared/questions/README.md``: one JSON object a line
-with ``id``, ``lang``, ``question``, ``answerable``, ``docs`` and ``evidence``. An answerable
+with ``id``, ``lang``, ``question``, ``answerable``, ``docs`` and ``evidence``. A conversation has
+``turns`` (its questions in order) instead of ``question``, and is judged on its last turn, asked
+after the others (tests/questions/README.md). An answerable
 question passes when a cited passage from one of ``docs`` contains one of the ``evidence`` phrases
 (after Arabic normalization); an unanswerable one passes when the engine abstains citing nothing.
 """
@@ -29,6 +31,8 @@ class QuestionCase:
     answerable: bool
     docs: list[str]
     evidence: list[str]
+    #: For a conversation: the earlier turns' questions, oldest first (``question`` is the last turn).
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,13 @@ def load_cases(path: Path) -> list[QuestionCase]:
             continue
         try:
             record = json.loads(line)
+            turns = [str(t) for t in record["turns"]] if "turns" in record else [str(record["question"])]
             cases.append(
                 QuestionCase(
                     id=str(record["id"]),
                     lang=str(record.get("lang", "")),
-                    question=str(record["question"]),
+                    question=turns[-1],
+                    history=tuple(turns[:-1]),
                     answerable=bool(record["answerable"]),
                     docs=[str(d) for d in record.get("docs", [])],
                     evidence=[str(e) for e in record.get("evidence", [])],
@@ -122,6 +128,18 @@ def result_of(case: QuestionCase, answer: Answer | QuestionError) -> CaseResult:
 
 
 def run_eval(engine: Engine, cases: list[QuestionCase]) -> EvalReport:
-    """Ask every question (embedded in batches) and judge each answer."""
-    answers = engine.ask_many([case.question for case in cases])
-    return EvalReport([result_of(case, answer) for case, answer in zip(cases, answers, strict=True)])
+    """Ask every question (single questions embedded in batches, conversations turn by turn) and
+    judge each answer; a conversation is judged on its last turn."""
+    singles = [case for case in cases if not case.history]
+    answers = dict(zip((id(c) for c in singles), engine.ask_many([c.question for c in singles]), strict=True))
+    for case in cases:
+        if case.history:
+            answers[id(case)] = _ask_in_conversation(engine, case)
+    return EvalReport([result_of(case, answers[id(case)]) for case in cases])
+
+
+def _ask_in_conversation(engine: Engine, case: QuestionCase) -> Answer | QuestionError:
+    try:
+        return engine.ask(case.question, history=case.history)
+    except QuestionError as error:
+        return error

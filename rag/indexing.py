@@ -1,7 +1,11 @@
 """Turn articles into a searchable index: chunk, split sentences, embed, build the lexical side, save.
 
-Reuses the saved index when it fits the articles, model and settings; otherwise builds a new one
-and saves it atomically (``rag.vectorstore``).
+Reuses the saved index when it fits the articles, model and settings. When only articles changed, the
+index is updated: the passages, sentences and vectors of every article whose checksum is unchanged
+are kept, only new or edited articles are embedded, and the search structures are rebuilt from the
+combined arrays. Otherwise a new index is built. Either way it is saved as a new build made live
+atomically (``rag.vectorstore``), by one writer at a time (``rag.locking``), and the articles folder
+is read again under that lock so that no other writer's article is lost.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.articles import Article
+from rag.articles import Article, load_articles
 from rag.chunking import chunk_articles, split_article_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, StoreMismatchError
 from rag.lexical import LexicalIndex
+from rag.locking import StoreLock
 from rag.store_lock import build_lock
 from rag.term_matching import TermWeights
 from rag.vector_backends import build_vector_index, check_backend, connect_backend
 from rag.vectorstore import (
+    CURRENT,
     FORMAT_VERSION,
     IndexManifest,
     VectorStore,
@@ -44,9 +50,13 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class OpenedStore:
     store: VectorStore
-    #: ``reused``, ``built`` (there was none), or ``rebuilt``.
+    #: ``reused``, ``built`` (there was none), ``updated`` (only articles changed: the new and edited
+    #: ones were embedded) or ``rebuilt``.
     action: str
     reasons: list[str]
+    #: Passages and sentences embedded to open it (0 when reused).
+    embedded_passages: int = 0
+    embedded_sentences: int = 0
 
 
 def index_kind_for(chunk_count: int, settings: Settings) -> str:
@@ -75,39 +85,95 @@ def open_index(
     progress: Progress | None = None,
     force_rebuild: bool = False,
 ) -> OpenedStore:
-    """Load the saved index if it is intact and fits the inputs; otherwise (re)build it.
+    """Load the saved index if it is intact and fits the inputs; otherwise update or (re)build it.
 
     Articles are chunked only when building: a saved index that fits reports its own chunk count.
     Raises ``StoreMismatchError`` when the store holds the index of another articles folder, and
     ``VectorBackendError`` when the configured Milvus cannot be reached (never an empty index instead)."""
-    store_dir = settings.store_location()
     connect_backend(settings)
-    expected = expected_manifest(articles, embedder, settings, kind="")
-    reasons = ["rebuild requested"] if force_rebuild else []
     if not force_rebuild:
-        try:
-            store = load_store(store_dir, settings)
-        except FileNotFoundError:
-            pass
-        except IndexCorruptError as error:
-            reasons = [f"index corrupted: {error}"]
-            log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
-        else:
-            check_same_folder(store.manifest, expected, store_dir)
-            kind = index_kind_for(store.manifest.chunk_count, settings)
-            reasons = store.manifest.stale_reasons(replace(expected, index_kind=kind))
-            if not reasons:
-                return OpenedStore(store, "reused", [])
-            if not store.manifest.stale_reasons(
-                replace(expected, index_kind=kind, vector_backend=store.manifest.vector_backend)
-            ):
-                return OpenedStore(move_vectors(store, settings), "rebuilt", reasons)
-            log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
+        saved, reasons = saved_index(articles, embedder, settings)
+        if saved is not None and not reasons:
+            return OpenedStore(saved, "reused", [])
+    with StoreLock(settings.store_location(), settings.lock_timeout):
+        known = {a.doc_id: a for a in articles}
+        current = load_articles(settings.docs_dir, settings.max_article_bytes, known).articles
+        return write_index(current, embedder, settings, progress, force_rebuild)
+
+
+def saved_index(
+    articles: list[Article], embedder: Embedder, settings: Settings, loaded: VectorStore | None = None
+) -> tuple[VectorStore | None, list[str]]:
+    """The saved index (``None`` when there is none or it is corrupt) and why it does not fit
+    ``articles`` (empty when it fits). ``loaded``, a store already in memory, is taken instead of
+    reading the files again while it is still the live build."""
+    store_dir = settings.store_location()
+    expected = expected_manifest(articles, embedder, settings, kind="")
+    try:
+        store = loaded if loaded is not None and is_live(loaded, store_dir) else load_store(store_dir, settings)
+    except FileNotFoundError:
+        return None, []
+    except IndexCorruptError as error:
+        log.warning("The saved index in %s is corrupted (%s); rebuilding.", store_dir, error)
+        return None, [f"index corrupted: {error}"]
+    check_same_folder(store.manifest, expected, store_dir)
+    kind = index_kind_for(store.manifest.chunk_count, settings)
+    return store, store.manifest.stale_reasons(replace(expected, index_kind=kind))
+
+
+def is_live(store: VectorStore, store_dir: Path) -> bool:
+    """Whether ``store`` was loaded from (or saved as) the build ``CURRENT`` names now."""
+    try:
+        return store.path is not None and (store_dir / CURRENT).read_text().strip() == store.path.name
+    except OSError:
+        return False
+
+
+def write_index(
+    articles: list[Article],
+    embedder: Embedder,
+    settings: Settings,
+    progress: Progress | None = None,
+    force_rebuild: bool = False,
+    loaded: VectorStore | None = None,
+) -> OpenedStore:
+    """Reuse, update or build the index of ``articles`` and save it; call it holding ``StoreLock``
+    with ``articles`` read from the folder under that lock (``loaded`` as for ``saved_index``)."""
+    store_dir = settings.store_location()
+    if force_rebuild:
+        saved, reasons = None, ["rebuild requested"]
+    else:
+        saved, reasons = saved_index(articles, embedder, settings, loaded)
+    if saved is not None and not reasons:
+        return OpenedStore(saved, "reused", [])
+    expected = expected_manifest(articles, embedder, settings, kind="")
+    if saved is not None:
+        kind = index_kind_for(saved.manifest.chunk_count, settings)
+        if not saved.manifest.stale_reasons(
+            replace(expected, index_kind=kind, vector_backend=saved.manifest.vector_backend)
+        ):
+            return OpenedStore(move_vectors(saved, settings), "rebuilt", reasons)
     with build_lock(store_dir):
         prepare_build(store_dir, estimated_build_bytes(articles, embedder.dimension))  # before the slow part
-        store = build_index(articles, embedder, settings, expected, progress)
-        saved = save_store(store_dir, store)
-    return OpenedStore(saved, "rebuilt" if reasons else "built", reasons)
+        if saved is not None and only_articles_changed(saved.manifest, expected):
+            log.info("Updating the index in %s (%s).", store_dir, "; ".join(reasons))
+            store, embedded = update_index(saved, articles, embedder, settings, expected, progress)
+            action = "updated"
+        else:
+            if reasons:
+                log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
+            store = build_index(articles, embedder, settings, expected, progress)
+            embedded = (len(store.chunks), len(store.sentences))
+            action = "rebuilt" if reasons else "built"
+        saved_store = save_store(store_dir, store)
+    return OpenedStore(saved_store, action, reasons, *embedded)
+
+
+def only_articles_changed(saved: IndexManifest, expected: IndexManifest) -> bool:
+    """Whether the saved index's passages and vectors can be kept for its unchanged articles."""
+    keys = ("format_version", "model_id", "model_fingerprint", "dimension", "chunk_size", "chunk_overlap")
+    same_backend = saved.vector_backend == expected.vector_backend
+    return same_backend and all(getattr(saved, key) == getattr(expected, key) for key in keys)
 
 
 def check_same_folder(saved: IndexManifest, expected: IndexManifest, store_dir: Path) -> None:
@@ -160,6 +226,72 @@ def build_index(
         lexical=LexicalIndex.build([c.text for c in chunks]),
         term_weights=TermWeights.build(sentence_texts),
     )
+
+
+def update_index(
+    previous: VectorStore,
+    articles: list[Article],
+    embedder: Embedder,
+    settings: Settings,
+    manifest: IndexManifest,
+    progress: Progress | None = None,
+) -> tuple[VectorStore, tuple[int, int]]:
+    """``previous`` brought up to ``articles``: the passages, sentences and vectors of the articles whose
+    checksum is unchanged are kept, the others are chunked, split and embedded; the result equals
+    ``build_index`` over ``articles`` (same order). Also returns the passages and sentences embedded."""
+    started = time.perf_counter()
+    saved = previous.manifest.articles
+    kept = {doc_id for doc_id, checksum in manifest.articles.items() if saved.get(doc_id) == checksum}
+    fresh = [a for a in articles if a.doc_id not in kept]
+    new_chunks = chunk_articles(fresh, settings.chunk_size, settings.chunk_overlap)
+    new_sentences = split_article_sentences(fresh)
+    texts = {a.doc_id: a.text for a in articles}
+    new_sentence_texts = [texts[s.doc_id][s.start : s.end] for s in new_sentences]
+    jobs = [
+        ([c.text for c in new_chunks], embedder.embed_passages),
+        (new_sentence_texts, embedder.embed_answer_sentences),
+    ]
+    new_chunk_vectors, new_sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    chunk_rows = _rows_by_article(articles, previous.chunks, new_chunks, kept)
+    sentence_rows = _rows_by_article(articles, previous.sentences, new_sentences, kept)
+    chunks = [*previous.chunks, *new_chunks]
+    sentences = [*previous.sentences, *new_sentences]
+    chunk_vectors = np.vstack([previous.index.vectors(range(previous.index.count())), new_chunk_vectors])
+    sentence_vectors = np.vstack([previous.sentence_vectors, new_sentence_vectors])
+    dropped = [previous.text(s.doc_id, s.start, s.end) for s in previous.sentences if s.doc_id not in kept]
+    kind = index_kind_for(len(chunk_rows), settings)
+    index = build_vector_index(chunk_vectors[chunk_rows], kind, settings, settings.store_location())
+    manifest = replace(
+        manifest,
+        index_kind=kind,
+        chunk_count=len(chunk_rows),
+        built_at=time.time(),
+        build_seconds=round(time.perf_counter() - started, 3),
+        milvus_collection=index.collection,
+    )
+    store = VectorStore(
+        manifest=manifest,
+        index=index,
+        chunks=[chunks[i] for i in chunk_rows],
+        articles={a.doc_id: a for a in articles},
+        sentences=[sentences[i] for i in sentence_rows],
+        sentence_vectors=sentence_vectors[sentence_rows],
+        lexical=previous.lexical.updated(chunk_rows, [c.text for c in new_chunks]),
+        term_weights=previous.term_weights.updated(new_sentence_texts, dropped),
+    )
+    return store, (len(new_chunks), len(new_sentences))
+
+
+def _rows_by_article(articles: list[Article], old: list, new: list, kept: set[str]) -> list[int]:
+    """Positions in ``old + new`` of the items (chunks or sentences, each with a ``doc_id``) of each
+    article in turn: its old items when it is ``kept``, else its new ones."""
+    rows: dict[str, list[int]] = {a.doc_id: [] for a in articles}
+    for position, item in enumerate(old):
+        if item.doc_id in kept and item.doc_id in rows:
+            rows[item.doc_id].append(position)
+    for position, item in enumerate(new, start=len(old)):
+        rows[item.doc_id].append(position)
+    return [position for doc_rows in rows.values() for position in doc_rows]
 
 
 def move_vectors(store: VectorStore, settings: Settings) -> VectorStore:

@@ -89,6 +89,54 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "{count} of the model's sentences were left out: the passages they cite do not support them.",
         "ar": "حُذفت {count} من جمل النموذج لأن المقاطع التي تستشهد بها لا تدعمها.",
     },
+    "upload_type": {
+        "en": "{name}: this kind of file cannot be added (supported: {detail}).",
+        "ar": "{name}: لا يمكن إضافة هذا النوع من الملفات (المدعوم: {detail}).",
+    },
+    "upload_bad_id": {
+        "en": "{name}: the file name cannot be an article id (use letters, digits, _ - or . and no leading dot).",
+        "ar": "{name}: لا يصلح اسم الملف معرّفاً للمقال (استخدم حروفاً وأرقاماً و_ - . دون نقطة في أوله).",
+    },
+    "upload_too_large": {
+        "en": "{name}: the file is too large ({detail}).",
+        "ar": "{name}: الملف كبير جداً ({detail}).",
+    },
+    "upload_not_utf8": {
+        "en": "{name}: the file is not UTF-8 text.",
+        "ar": "{name}: الملف ليس نصاً بترميز UTF-8.",
+    },
+    "upload_bad_pdf": {
+        "en": "{name}: the PDF could not be read ({detail}).",
+        "ar": "{name}: تعذرت قراءة ملف PDF ({detail}).",
+    },
+    "upload_pdf_no_text": {
+        "en": "{name}: the PDF has no text layer (a scanned document?).",
+        "ar": "{name}: لا يحتوي ملف PDF على نص (مستند ممسوح ضوئياً؟).",
+    },
+    "upload_empty": {
+        "en": "{name}: no article text is left after cleaning.",
+        "ar": "{name}: لم يبقَ نص للمقال بعد التنظيف.",
+    },
+    "upload_id_taken": {
+        "en": "{name}: an article with this id already exists; rename the file or replace the article.",
+        "ar": "{name}: يوجد مقال بهذا المعرّف؛ غيّر اسم الملف أو استبدل المقال.",
+    },
+    "upload_duplicate": {
+        "en": "{name}: another file of this upload has the same article id.",
+        "ar": "{name}: ملف آخر في هذا الرفع يحمل معرّف المقال نفسه.",
+    },
+    "article_not_found": {
+        "en": "{name}: no such article.",
+        "ar": "{name}: لا يوجد مقال بهذا المعرّف.",
+    },
+    "last_article": {
+        "en": "{name}: the last article cannot be removed; add another one first.",
+        "ar": "{name}: لا يمكن حذف المقال الأخير؛ أضف مقالاً آخر أولاً.",
+    },
+    "writes_off": {
+        "en": "Adding and removing articles is turned off on this server.",
+        "ar": "إضافة المقالات وحذفها معطّلة على هذا الخادم.",
+    },
 }
 
 

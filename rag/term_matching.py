@@ -75,6 +75,21 @@ class TermWeights:
         forms = sorted(counts)
         return cls(forms, [0, *accumulate(counts[f] for f in forms)], sentence_count)
 
+    def updated(self, added: Iterable[str], removed: Iterable[str]) -> TermWeights:
+        """The weights after ``added`` sentences join the corpus and ``removed`` ones leave it, equal to
+        ``build`` over the resulting sentences."""
+        bounds = self.cumulative_counts
+        counts = Counter({form: bounds[i + 1] - bounds[i] for i, form in enumerate(self.forms)})
+        sentence_count = self.sentence_count
+        for sentence in added:
+            counts.update(text_forms(sentence))
+            sentence_count += 1
+        for sentence in removed:
+            counts.subtract(text_forms(sentence))
+            sentence_count -= 1
+        forms = sorted(form for form, count in counts.items() if count > 0)
+        return TermWeights(forms, [0, *accumulate(counts[f] for f in forms)], sentence_count)
+
     def idf(self, group: Iterable[str]) -> float:
         """Inverse sentence frequency of a term group; a sentence may be counted once per matching
         form, so the frequency is capped at the number of sentences."""

@@ -231,9 +231,9 @@ def test_top_k_slider_sets_the_passages_the_engine_retrieves(page: AppTest, monk
     asked_top_k: list[int | None] = []
     real_ask = Engine.ask
 
-    def recording_ask(engine: Engine, question: str, top_k: int | None = None) -> Answer:
+    def recording_ask(engine: Engine, question: str, top_k: int | None = None, history=()) -> Answer:
         asked_top_k.append(top_k)
-        return real_ask(engine, question, top_k)
+        return real_ask(engine, question, top_k, history)
 
     monkeypatch.setattr(Engine, "ask", recording_ask)
     page.sidebar.slider[0].set_value(2).run()
@@ -421,3 +421,45 @@ def test_unreachable_language_model_gives_the_quoted_answer_with_a_notice(
     assert message("quoted_badge", "ar") in bodies[0]
     assert html.escape(message("llm_unreachable", "ar")) in bodies[1]
     assert "qa-answer" in bodies[2] and sources_of(assistant)
+
+
+def test_a_follow_up_is_read_in_context_and_says_so_in_small_print(page: AppTest) -> None:
+    ask(page, "متى ستعقد المحادثات الأمريكية الروسية؟")
+    ask(page, "وأين ستعقد؟")
+    user, _ = last_exchange(page)
+    resolved = last_answer(page).resolved_question
+    assert resolved and resolved.startswith("وأين ستعقد؟") and "المحادثات" in resolved
+    assert any("qa-resolved" in body and html.escape(resolved) in body for body in html_of(user))
+    ask(page, "How long was the video call between Biden and Putin on December 7?")
+    assert last_answer(page).resolved_question is None, "a question that stands alone is read alone"
+    page.sidebar.button(key="clear").click().run()
+    ask(page, "وأين ستعقد؟")
+    assert last_answer(page).resolved_question is None, "a new conversation has no earlier turns"
+
+
+def test_a_pasted_article_is_indexed_listed_and_removed(page: AppTest) -> None:
+    title = "مهرجان <b>الزهور</b>"
+    page.sidebar.text_input[0].set_value(title)
+    page.sidebar.text_area[0].set_value("افتتح مهرجان الزهور في مدينة الرباط يوم الخميس بمشاركة أربعين دولة.")
+    page.sidebar.button(key="add_articles").click().run()
+    assert not page.exception
+    sidebar = "".join(html_of(page.sidebar))
+    assert "Added · أُضيف: مهرجان_b_الزهور_b" in sidebar
+    assert html.escape(title) in sidebar and "<b>" not in sidebar
+    ask(page, "كم دولة تشارك في مهرجان الزهور؟")
+    assert last_answer(page).cited()[0].doc_id == "مهرجان_b_الزهور_b"
+    page.sidebar.button(key="remove_مهرجان_b_الزهور_b").click().run()
+    sidebar = "".join(html_of(page.sidebar))
+    assert "Removed (kept in the trash) · حُذف (في سلة المحذوفات): مهرجان_b_الزهور_b" in sidebar
+    assert not [b for b in page.sidebar.button if b.key == "remove_مهرجان_b_الزهور_b"]
+
+
+def test_adding_and_removing_articles_is_not_offered_when_admin_actions_are_off(
+    first_run: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_ADMIN_ACTIONS", "off")
+    page = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    assert not page.exception
+    keys = {button.key for button in page.sidebar.button}
+    assert "rebuild" not in keys and not any(key.startswith("remove_") for key in keys)
+    assert not page.sidebar.text_area

@@ -276,3 +276,50 @@ def test_questions_typed_quickly_are_all_answered_in_order(page: Page) -> None:
     assert asked == questions
     for n in range(len(questions)):
         expect(messages.nth(2 * n + 1).locator(".qa-answer, .qa-notice")).to_have_count(1)
+
+
+UPLOADED_ARTICLE = """<html><head><title>مهرجان الزهور</title><script>window.__pwned=1</script></head><body>
+<h1>مهرجان الزهور في الرباط</h1>
+<p>افتتح مهرجان الزهور في مدينة الرباط يوم الخميس بمشاركة أربعين دولة من أنحاء العالم.</p>
+<p>وقال المنظمون إن المهرجان يستمر عشرة أيام ويضم معرضاً للحدائق <b>والنباتات النادرة</b>.</p>
+</body></html>"""
+
+
+def test_an_uploaded_article_is_answered_from_followed_up_and_removed(
+    page: Page, server: Server, requested_urls: list[str]
+) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Add articles · إضافة مقالات").click(timeout=FIRST_ANSWER_TIMEOUT_MS)
+    sidebar.locator("input[type=file]").set_input_files(
+        {"name": "festival.html", "mimeType": "text/html", "buffer": UPLOADED_ARTICLE.encode()}
+    )
+    expect(sidebar.get_by_text("festival.html")).to_be_visible()
+    sidebar.get_by_role("button", name="Add · أضف").click()
+    expect(sidebar.get_by_text("Added · أُضيف: festival")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    remove = sidebar.locator(".st-key-remove_festival")
+    expect(remove).to_have_count(1)
+    screenshot(page, "chat-article-added.png")
+
+    reply = ask(page, "كم دولة تشارك في مهرجان الزهور؟")
+    assert "أربعين دولة" in reply.locator(".qa-answer").inner_text()
+    open_passages(reply)
+    assert "festival" in reply.inner_text()
+
+    follow_up = ask(page, "وكم يوماً يستمر؟")
+    assert "عشرة أيام" in follow_up.locator(".qa-answer").inner_text()
+    question = page.get_by_test_id("stChatMessage").nth(-2)
+    resolved = question.locator(".qa-resolved")
+    expect(resolved).to_have_count(1)
+    assert "وكم يوماً يستمر؟" in resolved.inner_text() and "مهرجان" in resolved.inner_text()
+    screenshot(page, "chat-follow-up.png")
+
+    remove.get_by_role("button").first.click()
+    expect(sidebar.get_by_text("Removed (kept in the trash) · حُذف (في سلة المحذوفات): festival")).to_be_visible(
+        timeout=ANSWER_TIMEOUT_MS
+    )
+    expect(remove).to_have_count(0)
+    after = ask(page, "كم دولة تشارك في مهرجان الزهور؟")
+    assert "festival" not in after.inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    screenshot(page, "chat-article-removed.png")
+    assert_only_local_requests(requested_urls, server)

@@ -52,10 +52,12 @@ def test_edited_article_or_settings_make_the_index_stale(small):
     docs, _, open_ = small
     open_()
     (docs / "geneva.txt").write_text(ARTICLES["geneva"] + "\nسطر جديد.", encoding="utf-8")
-    rebuilt = open_()
-    assert rebuilt.action == "rebuilt"
-    assert rebuilt.reasons == ["articles changed (added 0, removed 0, edited 1)"]
-    assert "سطر جديد" in rebuilt.store.articles["geneva"].text
+    updated = open_()
+    assert updated.action == "updated"
+    assert updated.reasons == ["articles changed (added 0, removed 0, edited 1)"]
+    assert "سطر جديد" in updated.store.articles["geneva"].text
+    geneva = [c for c in updated.store.chunks if c.doc_id == "geneva"]
+    assert updated.embedded_passages == len(geneva) < len(updated.store.chunks)
     assert open_(chunk_size=300).reasons == ["chunking settings changed"]
 
 
@@ -138,3 +140,40 @@ def test_without_a_store_each_articles_folder_gets_its_own(tmp_path: Path):
     assert first.store_location().parent == second.store_location().parent
     assert first.store_location().name.startswith("a-")
     assert Settings(docs_dir=tmp_path / "a", store_dir=tmp_path / "s").store_location() == tmp_path / "s"
+
+
+def test_an_update_embeds_only_new_and_edited_articles_and_equals_a_fresh_build(small):
+    docs, _, open_ = small
+    first = open_()
+    (docs / "geneva.txt").write_text(ARTICLES["geneva"] + "\nوأكد ريابكوف الموعد.", encoding="utf-8")
+    drills = "تدريبات\n\nأبدت واشنطن استعدادها لبحث قيود على التدريبات العسكرية."
+    (docs / "drills.txt").write_text(drills, encoding="utf-8")
+    updated = open_()
+    assert updated.action == "updated" and updated.store.path != first.store.path
+    changed = {"geneva", "drills"}
+    assert updated.embedded_passages == sum(c.doc_id in changed for c in updated.store.chunks)
+    assert updated.embedded_sentences == sum(s.doc_id in changed for s in updated.store.sentences)
+    kept = [i for i, c in enumerate(first.store.chunks) if c.doc_id == "sanctions"]
+    kept_now = [i for i, c in enumerate(updated.store.chunks) if c.doc_id == "sanctions"]
+    assert np.array_equal(first.store.index.vectors(kept), updated.store.index.vectors(kept_now))
+    fresh = open_(force_rebuild=True).store
+    reloaded = load_store(updated.store.path.parent)
+    for store in (updated.store, reloaded):
+        assert [c.chunk_id for c in store.chunks] == [c.chunk_id for c in fresh.chunks]
+        assert store.sentences == fresh.sentences
+        assert np.allclose(store.sentence_vectors, fresh.sentence_vectors, atol=1e-4)
+        assert store.term_weights == fresh.term_weights
+        for query in ("العقوبات على روسيا", "التدريبات العسكرية", "ريابكوف"):
+            scores, positions = store.lexical.search(query, 3)
+            fresh_scores, fresh_positions = fresh.lexical.search(query, 3)
+            assert list(positions) == list(fresh_positions) and np.allclose(scores, fresh_scores, atol=1e-5)
+
+
+def test_a_removed_article_leaves_the_index_without_embedding_anything(small):
+    docs, _, open_ = small
+    open_()
+    (docs / "geneva.txt").unlink()
+    updated = open_()
+    assert updated.action == "updated" and updated.embedded_passages == updated.embedded_sentences == 0
+    assert {c.doc_id for c in updated.store.chunks} == {"sanctions"} == set(updated.store.articles)
+    assert updated.store.index.count() == len(updated.store.chunks) == updated.store.lexical.matrix.shape[0]

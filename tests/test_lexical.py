@@ -1,3 +1,5 @@
+import numpy as np
+
 from rag.lexical import LexicalIndex
 
 PASSAGES = [
@@ -24,3 +26,17 @@ def test_no_overlap_returns_nothing():
     index = LexicalIndex.build(PASSAGES)
     scores, positions = index.search("zzzz qqqq", 3)
     assert len(scores) == len(positions) == 0
+
+
+def test_an_updated_index_equals_one_built_from_the_same_passages():
+    extra = ["أبدت واشنطن استعدادها لبحث قيود على التدريبات العسكرية.", "رادع ودبلوماسية."]
+    rows = [2, 3, 0, 4]  # drop passage 1, keep 2 and 0, add both new ones around them
+    updated = LexicalIndex.build(PASSAGES).updated(rows, extra)
+    fresh = LexicalIndex.build([PASSAGES[2], extra[0], PASSAGES[0], extra[1]])
+    assert updated.matrix.shape == fresh.matrix.shape
+    assert set(updated.vectorizer.vocabulary_) == set(fresh.vectorizer.vocabulary_)
+    for query in ("التدريبات العسكرية", "محادثات جنيف", "القوات", "الطيران المدني", "رادع"):
+        scores, positions = updated.search(query, 4)
+        fresh_scores, fresh_positions = fresh.search(query, 4)
+        assert list(positions) == list(fresh_positions)
+        assert np.allclose(scores, fresh_scores, atol=1e-6)

@@ -64,3 +64,10 @@ def test_text_search_agrees_with_the_word_forms_definition():
             checked += 1
             matched += expected
     assert checked > 1000 and 0 < matched < checked
+
+
+def test_updated_term_weights_equal_weights_built_from_the_resulting_sentences():
+    sentences = ["ستعقد المحادثات في جنيف.", "العقوبات على روسيا.", "المحادثات مع روسيا صعبة."]
+    added = ["عقوبات جديدة على قطاع الدفاع."]
+    updated = TermWeights.build(sentences).updated(added, removed=[sentences[0]])
+    assert updated == TermWeights.build([*sentences[1:], *added])
