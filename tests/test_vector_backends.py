@@ -163,12 +163,16 @@ def test_cli_over_an_unreachable_milvus_says_so_once_and_exits_7(tmp_path: Path)
 
 
 @pytest.mark.skipif(not FIXED_QUESTIONS.is_file(), reason="../shared/questions/fixed.jsonl is not beside the project")
-def test_fixed_questions_pass_on_milvus_through_the_cli(tmp_path: Path, engine: Engine):
+def test_fixed_questions_pass_on_milvus_through_the_cli(tmp_path: Path, engine: Engine, seed_settings: Settings):
+    """``rag eval`` with the two environment variables set, over a copy of the session's index: the CLI
+    moves its vectors into milvus-lite (nothing embedded again) and answers from there."""
     if engine.info().dictionary == "missing":
         pytest.skip("Debian's dict-freedict-eng-ara is not installed (scripts/setup.sh installs it as root)")
+    store_dir = tmp_path / "store"
+    shutil.copytree(seed_settings.store_location(), store_dir)
     environment = {**os.environ, "RAG_VECTOR_BACKEND": "milvus", "RAG_MILVUS_URI": str(tmp_path / "cli.db")}
     result = subprocess.run(
-        [sys.executable, "-m", "rag", "eval", str(FIXED_QUESTIONS), "--store", str(tmp_path / "store")],
+        [sys.executable, "-m", "rag", "eval", str(FIXED_QUESTIONS), "--docs", str(SEEDS), "--store", str(store_dir)],
         cwd=PROJECT_ROOT,
         env=environment,
         capture_output=True,
@@ -176,4 +180,5 @@ def test_fixed_questions_pass_on_milvus_through_the_cli(tmp_path: Path, engine: 
         timeout=600,
     )
     assert result.stdout.strip().splitlines()[-1] == "22 passed, 0 failed", result.stdout + result.stderr
-    assert result.returncode == 0
+    assert result.returncode == 0 and "Moving the passage vectors" in result.stderr
+    assert json.loads(next(store_dir.glob("build-*/manifest.json")).read_text())["vector_backend"] == "milvus"
