@@ -182,3 +182,28 @@ def test_fixed_questions_pass_on_milvus_through_the_cli(tmp_path: Path, engine: 
     assert result.stdout.strip().splitlines()[-1] == "22 passed, 0 failed", result.stdout + result.stderr
     assert result.returncode == 0 and "Moving the passage vectors" in result.stderr
     assert json.loads(next(store_dir.glob("build-*/manifest.json")).read_text())["vector_backend"] == "milvus"
+
+
+def test_adding_and_removing_articles_on_milvus_embeds_only_the_new_text(
+    tmp_path: Path, small_articles: Path, embedder: Embedder
+):
+    settings = milvus_settings(tmp_path, docs_dir=small_articles)
+    first = open_index(load_articles(small_articles).articles, embedder, settings)
+    before = first.store.index.vectors(range(first.store.index.count()))
+    drills = "تدريبات\n\nأبدت واشنطن استعدادها لبحث قيود على التدريبات العسكرية."
+    (small_articles / "drills.txt").write_text(drills, encoding="utf-8")
+    added = open_index(load_articles(small_articles).articles, embedder, settings)
+    assert added.action == "updated"
+    assert added.embedded_passages == sum(c.doc_id == "drills" for c in added.store.chunks) > 0
+    assert added.store.index.collection != first.store.index.collection
+    assert first.store.index.collection not in added.store.index.client.list_collections()
+    kept = [i for i, c in enumerate(added.store.chunks) if c.doc_id != "drills"]
+    assert np.allclose(added.store.index.vectors(kept), before, atol=1e-6)
+    (small_articles / "geneva.txt").unlink()
+    removed = open_index(load_articles(small_articles).articles, embedder, settings)
+    assert removed.action == "updated" and removed.embedded_passages == 0
+    assert (
+        removed.store.index.count()
+        == len(removed.store.chunks)
+        == len(added.store.chunks) - sum(c.doc_id == "geneva" for c in added.store.chunks)
+    )
