@@ -61,7 +61,12 @@ class Settings:
     #: Prompt names (sentence-transformers ``prompts``) used for questions and passages.
     query_prompt: str = "query"
     passage_prompt: str = "passage"
-    #: Torch intra-op threads; 1 measured fastest for one short query on 2 cores.
+    #: ``onnx`` (ONNX Runtime, exported once from the bundled model; no torch import) or ``torch``
+    #: (sentence-transformers). Other models than the bundled one always run in torch, and so does the
+    #: bundled one when its ONNX export cannot be made or loaded. Both give the same vectors.
+    embedding_runtime: str = "onnx"
+    #: Intra-op threads of the embedding runtime (torch or ONNX Runtime); 1 measured fastest for one
+    #: short query on 2 cores.
     torch_threads: int = 1
     #: FAISS threads for search; for one query a second thread never helped here (benchmarks/scale.py).
     search_threads: int = 1

@@ -1,103 +1,227 @@
-"""Load the sentence-transformers model (offline) and embed questions and passages."""
+"""Load the embedding model (offline) and embed questions, passages and spans of passages.
+
+Two runtimes run the same model: ONNX Runtime (``rag/onnx_model.py``; the default for the bundled
+model: it loads without torch and runs a query in about half the time) and torch through
+sentence-transformers (any model, and the fallback when the ONNX export cannot be made or loaded).
+Both give the same vectors (cosine 1.0000, ``benchmarks/runtime.py``), so an index built by one is
+valid for the other.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from rag.bundled_model import ensure_bundled_model, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
 from rag.errors import ModelLoadError
+from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_onnx_model, normalize
 
 # Nothing is ever fetched from a model hub: models come from installed packages or local paths.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("onnx", "torch")
+#: Part of the fingerprint: bump when the way answer-sentence vectors are made changes, so indexes
+#: holding sentence vectors made the old way are rebuilt.
+SENTENCE_VECTOR_RECIPE = "spans-1"
+
+
+class Encoder(Protocol):
+    """A runtime running the model on one batch of already prompted texts."""
+
+    prompts: dict[str, str]
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_tokens(self, texts: list[str]) -> TokenBatch: ...
+
 
 @dataclass
 class Embedder:
-    """A sentence-transformers model plus the identity the index manifest records."""
+    """The model in one runtime, plus the identity the index manifest records."""
 
-    model: object  # sentence_transformers.SentenceTransformer
+    encoder: Encoder
     model_id: str
     fingerprint: str
     query_prompt: str
     passage_prompt: str
+    runtime: str = "torch"
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return int(self.encoder.dimension)
+
+    @property
+    def prompts(self) -> dict[str, str]:
+        return self.encoder.prompts
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        if len(texts) == 1:
-            return self._forward_one(texts[0], self.query_prompt)
-        return self._encode(texts, self.query_prompt, batch_size=32)
+        return self._encode(self._prompted(texts, self.query_prompt), batch_size=32)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.passage_prompt, batch_size=16)
+        return self._encode(self._prompted(texts, self.passage_prompt), batch_size=16)
 
     def embed_answer_sentences(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors for answer selection: the normalized mean of the passage- and the
-        query-prompted embeddings. On XQuAD (tuning half) this put the gold sentence first for
-        55% of English questions against 48% with passage prompts alone (Arabic: 71% vs 71%)."""
-        mean = self.embed_passages(texts) + self.embed_queries(texts)
-        norms = np.linalg.norm(mean, axis=1, keepdims=True)
-        return mean / np.maximum(norms, 1e-12)
+        """Sentences embedded on their own: the normalized mean of the passage- and the query-prompted
+        embeddings (two passes). The index now pools sentences from their passages instead
+        (``embed_passages_with_spans``); this stays for sentences no passage holds whole."""
+        return normalize(self.embed_passages(texts) + self.embed_queries(texts))
 
-    def _forward_one(self, text: str, prompt: str) -> np.ndarray:
-        """One text straight through the model's modules. For a single question this skips
-        ``encode()``'s batching machinery, about 1.2 ms of a 15 ms query here (same vector)."""
+    def embed_passages_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same forward pass, the normalized mean of the token states
+        covering each ``(start, end)`` character span of each text. A span the model never saw (cut
+        off past its token limit) is embedded on its own with ``embed_answer_sentences``."""
+        prefix = self.prompts.get(self.passage_prompt, "")
+        prompted = [prefix + text for text in texts]
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_vectors = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
+        unseen: list[tuple[int, int]] = []
+        for batch in length_batches(prompted, batch_size=16):
+            states = self.encoder.encode_tokens([prompted[i] for i in batch])
+            vectors[batch] = states.vectors
+            for row, i in enumerate(batch):
+                for j, (start, end) in enumerate(spans[i]):
+                    pooled = pool_span(states, row, start + len(prefix), end + len(prefix))
+                    if pooled is None:
+                        unseen.append((i, j))
+                    else:
+                        span_vectors[i][j] = pooled
+        if unseen:
+            alone = self.embed_answer_sentences([texts[i][slice(*spans[i][j])] for i, j in unseen])
+            for (i, j), vector in zip(unseen, alone, strict=True):
+                span_vectors[i][j] = vector
+        return vectors, span_vectors
+
+    def _prompted(self, texts: list[str], prompt: str) -> list[str]:
+        prefix = self.prompts.get(prompt, "")
+        return [prefix + text for text in texts]
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Texts of similar length batched together (little padding), vectors in input order."""
+        if len(texts) == 1:
+            return self.encoder.encode(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for batch in length_batches(texts, batch_size):
+            vectors[batch] = self.encoder.encode([texts[i] for i in batch])
+        return vectors
+
+
+def length_batches(texts: list[str], batch_size: int) -> list[list[int]]:
+    """Indices of ``texts``, longest first, in groups of ``batch_size``."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def pool_span(states: TokenBatch, row: int, start: int, end: int) -> np.ndarray | None:
+    """Normalized mean of the token states of ``row`` whose characters overlap ``[start, end)``."""
+    token_starts, token_ends = states.offsets[row, :, 0], states.offsets[row, :, 1]
+    real = (states.mask[row] > 0) & (token_ends > token_starts)  # not padding, not <s> or </s>
+    inside = real & (token_starts < end) & (token_ends > start)
+    if not inside.any():
+        return None
+    return normalize(states.hidden[row][inside].mean(axis=0, keepdims=True))[0]
+
+
+class TorchEncoder:
+    """A sentence-transformers model run by torch (its own pooling, normalized)."""
+
+    def __init__(self, model: object):
+        self.model = model  # sentence_transformers.SentenceTransformer
+        self.prompts: dict[str, str] = dict(model.prompts)
+        self.dimension = int(model.get_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self._forward(texts)[0]
+
+    def encode_tokens(self, texts: list[str]) -> TokenBatch:
+        vectors, output, features = self._forward(texts)
+        tokenized = self.model.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="np",
+        )
+        return TokenBatch(
+            vectors,
+            output["token_embeddings"].numpy(),
+            features["attention_mask"].numpy(),
+            tokenized["offset_mapping"],
+        )
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, dict, dict]:
+        """Texts straight through the model's modules: no ``encode()`` machinery (about 1.2 ms of a
+        15 ms query here), same vectors."""
         import torch
 
         preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize  # renamed in v6
-        features = preprocess([self.model.prompts.get(prompt, "") + text])
+        features = preprocess(texts)
         with torch.inference_mode():
-            vector = self.model(features)["sentence_embedding"]
-        vector = torch.nn.functional.normalize(vector, dim=-1)
-        return np.ascontiguousarray(vector.numpy(), dtype=np.float32)
-
-    def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
-        prompt_name = prompt if prompt in self.model.prompts else None
-        vectors = self.model.encode(
-            texts,
-            prompt_name=prompt_name,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            output = self.model(features)
+        vectors = torch.nn.functional.normalize(output["sentence_embedding"], dim=-1)
+        return np.ascontiguousarray(vectors.numpy(), dtype=np.float32), output, features
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    """Build (once) and load the configured model; raise ``ModelLoadError`` with the reason."""
-    import torch
+    """Build (once) and load the configured model in the configured runtime; raise ``ModelLoadError``.
 
-    torch.set_num_threads(max(1, settings.torch_threads))
+    The bundled model runs in ONNX Runtime unless ``settings.embedding_runtime`` is ``torch``; when the
+    ONNX export cannot be made or loaded, torch is used with a warning. Other models run in torch."""
+    if settings.embedding_runtime not in RUNTIMES:
+        raise ModelLoadError(f"Unknown embedding runtime {settings.embedding_runtime!r}; use one of {RUNTIMES}")
     try:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
-
         if settings.model == BUNDLED_MODEL:
             path = ensure_bundled_model(settings.cache_dir)
             fingerprint = (read_build_info(path) or {}).get("source_sha256", "")
-            model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         else:
+            path = Path(settings.model)
             fingerprint = model_fingerprint(settings.model)
-            model = SentenceTransformer(settings.model, device="cpu", local_files_only=True)
+        encoder, runtime = None, "torch"
+        if settings.model == BUNDLED_MODEL and settings.embedding_runtime == "onnx":
+            encoder, runtime = _load_onnx(path, settings.torch_threads), "onnx"
+        if encoder is None:
+            name = str(path) if settings.model == BUNDLED_MODEL else settings.model
+            encoder, runtime = _load_torch(name, settings), "torch"
     except Exception as error:  # any failure to build or load is reported the same way
         raise ModelLoadError(f"Could not load the embedding model {settings.model!r}: {error}") from error
-    embedder = Embedder(model, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt)
-    embedder.embed_queries(["warm-up"])  # the first call pays ~1 s of one-time setup; pay it while loading
+    fingerprint = hashlib.sha256(f"{fingerprint}:{SENTENCE_VECTOR_RECIPE}".encode()).hexdigest()
+    embedder = Embedder(encoder, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt, runtime)
+    embedder.embed_queries(["warm-up"])  # the first call pays one-time setup; pay it while loading
     return embedder
+
+
+def _load_onnx(model_dir: Path, threads: int) -> OnnxEncoder | None:
+    """The ONNX export of ``model_dir`` (made once), or ``None`` with a warning when it fails."""
+    try:
+        return OnnxEncoder(ensure_onnx_model(model_dir), threads)
+    except Exception as error:  # noqa: BLE001 - any failure falls back to torch
+        log.warning("ONNX Runtime could not run the model (%s); using torch instead.", error)
+        return None
+
+
+def _load_torch(name_or_path: str, settings: Settings) -> TorchEncoder:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    torch.set_num_threads(max(1, settings.torch_threads))
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    return TorchEncoder(SentenceTransformer(name_or_path, device="cpu", local_files_only=True))
 
 
 def model_fingerprint(name_or_path: str) -> str:

@@ -3,13 +3,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.bundled_model import ensure_bundled_model
 from rag.config import Settings
 from rag.embedding import Embedder, ModelLoadError, load_embedder, model_fingerprint
+from rag.onnx_model import BUILD_INFO, MODEL_FILE, onnx_dir_for
+
+SENTENCES = [
+    "أعلن مسؤول كبير في واشنطن عن محادثات جديدة.",
+    "وقال إن الصواريخ ستكون على الطاولة.",
+    "The talks start in Geneva.",
+]
+PASSAGE = " ".join(SENTENCES)
+SENTENCE_SPANS = [(PASSAGE.index(s), PASSAGE.index(s) + len(s)) for s in SENTENCES]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder(seed_settings: Settings):
+    return load_embedder(seed_settings.with_changes(embedding_runtime="torch"))
 
 
 def test_bundled_model_has_prompts_and_a_fingerprint(embedder: Embedder):
     assert embedder.dimension == 384
-    assert set(embedder.model.prompts) >= {"query", "passage"}
+    assert set(embedder.prompts) >= {"query", "passage"}
     assert len(embedder.fingerprint) == 64
     vectors = embedder.embed_queries(["سؤال", "question"])
     assert vectors.shape == (2, 384)
@@ -44,3 +59,53 @@ def test_single_question_fast_path_gives_the_batched_vector(embedder: Embedder):
         single = embedder.embed_queries([question])
         assert single.shape == (1, 384) and single.dtype == np.float32
         assert float(single[0] @ expected) > 0.9999
+
+
+def test_the_bundled_model_runs_in_onnx_runtime_without_torch(embedder: Embedder):
+    assert embedder.runtime == "onnx"
+    assert type(embedder.encoder).__name__ == "OnnxEncoder"
+
+
+def test_onnx_and_torch_give_the_same_vectors(embedder: Embedder, torch_embedder):
+    texts = ["What did Washington offer on missiles?", "متى ستعقد المحادثات في جنيف؟", PASSAGE, "x"]
+    assert torch_embedder.runtime == "torch"
+    assert torch_embedder.fingerprint == embedder.fingerprint  # an index built by one serves the other
+    for method in ("embed_queries", "embed_passages"):
+        ours, theirs = getattr(embedder, method)(texts), getattr(torch_embedder, method)(texts)
+        assert np.sum(ours * theirs, axis=1).min() > 0.9999
+    onnx_spans = embedder.embed_passages_with_spans([PASSAGE], [SENTENCE_SPANS])[1][0]
+    torch_spans = torch_embedder.embed_passages_with_spans([PASSAGE], [SENTENCE_SPANS])[1][0]
+    assert np.sum(onnx_spans * torch_spans, axis=1).min() > 0.9999
+
+
+def test_span_vectors_come_from_the_passage_pass(embedder: Embedder):
+    passages, spans = embedder.embed_passages_with_spans([PASSAGE, "جنيف"], [SENTENCE_SPANS, []])
+    assert np.allclose(passages, embedder.embed_passages([PASSAGE, "جنيف"]), atol=1e-5)
+    assert spans[0].shape == (3, 384) and spans[1].shape == (0, 384)
+    assert np.allclose(np.linalg.norm(spans[0], axis=1), 1.0, atol=1e-4)
+    alone = embedder.embed_answer_sentences([PASSAGE[start:end] for start, end in SENTENCE_SPANS])
+    similarity = spans[0] @ alone.T
+    # Each pooled span is closest to its own sentence embedded alone.
+    assert (similarity.argmax(axis=1) == np.arange(3)).all()
+
+
+def test_unknown_runtime_is_reported():
+    with pytest.raises(ModelLoadError, match="runtime"):
+        load_embedder(Settings().with_changes(embedding_runtime="tpu"))
+
+
+def test_a_broken_onnx_export_falls_back_to_torch(embedder: Embedder, seed_settings: Settings, tmp_path: Path, caplog):
+    """The ONNX file is unreadable: the model still loads, in torch, with a warning."""
+    bundled = ensure_bundled_model(seed_settings.cache_dir)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / bundled.name).symlink_to(bundled)
+    exported = onnx_dir_for(bundled)
+    broken = onnx_dir_for(cache / "models" / bundled.name)
+    broken.mkdir()
+    (broken / BUILD_INFO).write_text((exported / BUILD_INFO).read_text())
+    (broken / MODEL_FILE).write_bytes(b"not an onnx model")
+    embedder = load_embedder(Settings().with_changes(cache_dir=cache))
+    assert embedder.runtime == "torch"
+    assert "using torch instead" in caplog.text
+    assert embedder.embed_queries(["جنيف"]).shape == (1, 384)

@@ -1,0 +1,175 @@
+"""Export the rebuilt model to ONNX once, and run it with ONNX Runtime without torch.
+
+``ensure_onnx_model`` writes ``model.onnx`` (the BERT encoder: token ids and attention mask in, last
+hidden states out), the tokenizer and the prompts next to the rebuilt sentence-transformers model
+under ``.cache/models/``. The export needs torch and the ``onnx`` package and runs once (about 15 s);
+``OnnxEncoder`` then needs only ``onnxruntime``, ``tokenizers`` and numpy, so a process answering
+questions never imports torch. Mean pooling and normalization are done here in numpy, exactly as the
+rebuilt model's sentence-transformers modules do (``rag/bundled_model.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.bundled_model import read_build_info
+
+log = logging.getLogger(__name__)
+
+BUILD_INFO = "rag_onnx_info.json"
+MODEL_FILE = "model.onnx"
+#: The token embedding table (250k x 384, 80% of the weights) stays outside the graph: memory-mapped,
+#: only the rows of the tokens seen are read, so a process loads in a fraction of the time and memory.
+WORD_EMBEDDINGS = "word_embeddings.npy"
+IO_NAMES = ("inputs_embeds", "attention_mask", "last_hidden_state")
+#: Bump when the export recipe changes so cached exports are redone.
+EXPORT_VERSION = 2
+OPSET = 17
+FILE_MODE = 0o644
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """One batch through the encoder: sentence vectors and what span pooling needs."""
+
+    vectors: np.ndarray  # (batch, dim), mean-pooled and normalized
+    hidden: np.ndarray  # (batch, tokens, dim), last hidden states
+    mask: np.ndarray  # (batch, tokens), 1 for real tokens
+    offsets: np.ndarray  # (batch, tokens, 2), character offsets in the (prompted) text
+
+
+def onnx_dir_for(model_dir: Path) -> Path:
+    return model_dir.with_name(model_dir.name + "-onnx")
+
+
+def ensure_onnx_model(model_dir: Path) -> Path:
+    """Return the ONNX export of the sentence-transformers model at ``model_dir``, exporting it first if
+    it is missing or was made from other weights or by an older recipe."""
+    target = onnx_dir_for(model_dir)
+    source = (read_build_info(model_dir) or {}).get("source_sha256", "")
+    info = read_onnx_info(target)
+    if info is None or info.get("export_version") != EXPORT_VERSION or info.get("source_sha256") != source:
+        log.warning("Exporting %s to ONNX into %s (one time)...", model_dir.name, target)
+        export_onnx(model_dir, target, source)
+    return target
+
+
+def read_onnx_info(onnx_dir: Path) -> dict | None:
+    try:
+        return json.loads((onnx_dir / BUILD_INFO).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def export_onnx(model_dir: Path, target: Path, source_sha256: str) -> Path:
+    """Trace the model's BERT encoder into ``target/model.onnx`` (atomically), with its tokenizer."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    class HiddenStates(torch.nn.Module):
+        """The Hugging Face encoder returning only its last hidden states."""
+
+        def __init__(self, bert: torch.nn.Module) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    bert = model[0].auto_model.eval()
+    encoder = HiddenStates(bert)
+    word_embeddings = bert.get_input_embeddings().weight.detach()
+    # Two texts of different lengths, so the traced graph handles padding.
+    sample = model.tokenizer(["query: a b c d", "x"], padding=True, return_tensors="pt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
+        out_dir = Path(work) / "onnx"
+        out_dir.mkdir()
+        with torch.inference_mode():
+            torch.onnx.export(
+                encoder,
+                (word_embeddings[sample["input_ids"]], sample["attention_mask"]),
+                str(out_dir / MODEL_FILE),
+                input_names=["inputs_embeds", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in IO_NAMES},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+        np.save(out_dir / WORD_EMBEDDINGS, word_embeddings.numpy().astype(np.float32))
+        shutil.copyfile(model_dir / "tokenizer.json", out_dir / "tokenizer.json")
+        info = {
+            "export_version": EXPORT_VERSION,
+            "source_sha256": source_sha256,
+            "max_seq_length": int(model.max_seq_length),
+            "pad_token_id": int(model.tokenizer.pad_token_id),
+            "pad_token": str(model.tokenizer.pad_token),
+            "dimension": int(model.get_embedding_dimension()),
+            "prompts": dict(model.prompts),
+        }
+        (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False))
+        for file in out_dir.iterdir():
+            file.chmod(FILE_MODE)
+        if target.exists():
+            shutil.rmtree(target)
+        out_dir.rename(target)
+    return target
+
+
+class OnnxEncoder:
+    """The exported encoder in ONNX Runtime, with the ``tokenizers`` tokenizer and numpy pooling."""
+
+    def __init__(self, onnx_dir: Path, threads: int = 1, model_file: str = MODEL_FILE):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        info = read_onnx_info(onnx_dir)
+        if info is None:
+            raise FileNotFoundError(f"{onnx_dir / BUILD_INFO} is missing")
+        self.prompts: dict[str, str] = info["prompts"]
+        self.dimension: int = info["dimension"]
+        self.word_embeddings = np.load(onnx_dir / WORD_EMBEDDINGS, mmap_mode="r")
+        self.tokenizer = Tokenizer.from_file(str(onnx_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(info["max_seq_length"])
+        self.tokenizer.enable_padding(pad_id=info["pad_token_id"], pad_token=info["pad_token"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(
+            str(onnx_dir / model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalized mean-pooled vectors of one padded batch."""
+        return self.encode_tokens(texts).vectors
+
+    def encode_tokens(self, texts: list[str]) -> TokenBatch:
+        """One padded batch through the model."""
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64).reshape(len(texts), -1, 2)
+        inputs = {"inputs_embeds": self.word_embeddings[ids], "attention_mask": mask}
+        (hidden,) = self.session.run(None, inputs)
+        return TokenBatch(mean_pool(hidden, mask), hidden, mask, offsets)
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the real tokens' hidden states, normalized to unit length."""
+    weights = mask[..., None].astype(hidden.dtype)
+    summed = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return normalize(summed)
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
