@@ -1,7 +1,10 @@
 """One cold start, run as its own process: imports, engine open over a built index, first answer.
 
-Used by ``benchmarks.speed``: ``python -m benchmarks.cold_start DOCS_DIR STORE_DIR QUESTION`` prints
-one JSON line of seconds per stage and the wall-clock time (``time.time()``) of the first answer.
+Used by ``benchmarks.speed``. ``python -m benchmarks.cold_start DOCS_DIR STORE_DIR QUESTION`` prints one
+JSON line of seconds per stage, the wall-clock time (``time.time()``) of the first answer, the peak
+resident memory and whether torch was imported. With ``--cli`` first, it runs ``rag ask`` itself
+(``rag.cli.main``, as ``python -m rag ask`` does) and prints the same line without the stages.
+The runtime comes from ``RAG_EMBEDDING_RUNTIME`` like every setting.
 """
 
 from __future__ import annotations
@@ -10,14 +13,25 @@ import time
 
 IMPORT_STARTED = time.perf_counter()
 
+import contextlib  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from rag import Engine, Settings  # noqa: E402
+
+def process_facts() -> dict[str, object]:
+    """Peak resident memory so far, and whether torch was imported."""
+    return {
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "torch_imported": "torch" in sys.modules,
+    }
 
 
-def main(docs_dir: str, store_dir: str, question: str) -> None:
+def engine_stages(docs_dir: str, store_dir: str, question: str) -> dict[str, object]:
+    from rag import Engine, Settings
+
     imports = time.perf_counter() - IMPORT_STARTED
     settings = Settings.from_env().with_changes(docs_dir=Path(docs_dir), store_dir=Path(store_dir))
     opening = time.perf_counter()
@@ -26,19 +40,33 @@ def main(docs_dir: str, store_dir: str, question: str) -> None:
     answer = engine.ask(question)
     first_query = time.perf_counter() - asked
     info = engine.info()
-    record = {
+    return {
         "imports": imports,
         "model_load": info.timings.model_load,
         "articles_load": info.timings.articles_load,
         "index_open": info.timings.index_open,
         "engine_open": asked - opening,
         "index_action": info.index_action,
+        "runtime": engine._embedder.runtime,
         "first_query": first_query,
         "answered_at": time.time(),
         "abstained": answer.abstained,
     }
+
+
+def cli_ask(docs_dir: str, store_dir: str, question: str) -> dict[str, object]:
+    from rag.cli import main as cli_main
+
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = cli_main(["ask", question, "--docs", docs_dir, "--store", store_dir])
+    return {"exit_code": code, "answered_at": time.time(), "answer_chars": len(printed.getvalue())}
+
+
+def main(argv: list[str]) -> None:
+    measure = cli_ask if argv[0] == "--cli" else engine_stages
+    record = measure(*argv[-3:]) | process_facts()
     print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(sys.argv[1:])

@@ -1,47 +1,30 @@
-"""The peer: LangChain's FAISS vector store over the same chunks and the same sentence-transformers model."""
+"""The peer: LangChain's FAISS vector store over the same chunks, with LangChain's stock
+``HuggingFaceEmbeddings`` (sentence-transformers on torch) loading the same bundled model directory."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from langchain_community.embeddings import HuggingFaceEmbeddings
 from langchain_community.vectorstores import FAISS
 from langchain_community.vectorstores.utils import DistanceStrategy
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
-
-from rag.embedding import Embedder
 
 
-class SentenceTransformerEmbeddings(Embeddings):
-    """LangChain embeddings calling the engine's SentenceTransformer with its query:/passage: prompts."""
-
-    def __init__(self, embedder: Embedder):
-        self.model = embedder.model
-        self.query_prompt = embedder.query_prompt
-        self.passage_prompt = embedder.passage_prompt
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts, self.passage_prompt, 16).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._encode([text], self.query_prompt, 32)[0].tolist()
-
-    def _encode(self, texts: list[str], prompt: str, batch_size: int):
-        return self.model.encode(
-            texts,
-            prompt_name=prompt if prompt in self.model.prompts else None,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+def stock_embeddings(model_dir: Path) -> HuggingFaceEmbeddings:
+    """The stock class with its default batching; it takes one set of encode options for passages and
+    questions alike, so both get the ``passage: `` prompt (the same cost as ``query: ``)."""
+    return HuggingFaceEmbeddings(
+        model_name=str(model_dir),
+        model_kwargs={"device": "cpu", "local_files_only": True},
+        encode_kwargs={"normalize_embeddings": True, "prompt_name": "passage"},
+    )
 
 
-def build_peer(texts: list[str], metadatas: list[dict], embedder: Embedder) -> FAISS:
+def build_peer(texts: list[str], metadatas: list[dict], embeddings: HuggingFaceEmbeddings) -> FAISS:
     """A LangChain FAISS store (exact inner product, like the engine's flat index) over ``texts``."""
     return FAISS.from_texts(
-        texts,
-        SentenceTransformerEmbeddings(embedder),
-        metadatas=metadatas,
-        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+        texts, embeddings, metadatas=metadatas, distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT
     )
 
 

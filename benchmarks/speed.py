@@ -1,35 +1,44 @@
-"""Speed on this machine: warm ``ask`` against the bare query-embedding floor and the LangChain peer,
-where the time goes, cold start, and index build against the bare passage-embedding floor.
+"""Speed on this machine: warm ``ask`` against the bare query-embedding floors (the engine's runtime and
+torch, the runtime used before ONNX) and the LangChain peer, where the time goes, cold start and peak
+memory with each runtime, and index build against the peer and the bare passage-embedding floor.
 
 Run: ``.venv/bin/python -m benchmarks.speed`` (writes ``benchmarks/results/speed.json``).
-Everything compared is measured in this one run, interleaved question by question.
+Everything compared is measured in this one run, interleaved question by question (warm), run by run
+(cold starts) and build by build.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 from benchmarks.common import PROJECT_ROOT, WORK_DIR, log, summarize_ms, timed, write_result
 from benchmarks.corpus import asked, corpus_facts, load_default_xquad, open_engine
-from benchmarks.peer import build_peer, peer_search
+from benchmarks.peer import build_peer, peer_search, stock_embeddings
 from benchmarks.xquad import Question
-from rag import vectorstore
-from rag.arabic import detect_language
-from rag.embedding import Embedder
-from rag.engine import Engine
+from rag import Engine, check_question
+from rag.bundled_model import ensure_bundled_model
+from rag.embedding import Embedder, load_embedder
 
 #: Questions timed per language (spread evenly over XQuAD), after WARMUP untimed ones.
 QUESTIONS_PER_LANGUAGE = 100
 WARMUP = 10
 COLD_STARTS = 3
 BUILD_REPEATS = 2
+RUNTIMES = ("onnx", "torch")
+#: Targets of issue 11.
+GOALS = {
+    "ask_over_torch_floor_p50": 0.6,
+    "ask_over_floor_p50": 1.2,
+    "cold_start_seconds": 2.5,
+    "engine_build_over_peer": 1.0,
+    "ask_peak_rss_mib": 960,
+}
 
 
 def sample_questions(questions: list[Question], per_language: int) -> list[str]:
@@ -39,94 +48,97 @@ def sample_questions(questions: list[Question], per_language: int) -> list[str]:
     return [asked(q, lang) for q in picked for lang in ("en", "ar")]
 
 
-def time_queries(engine: Engine, peer: object, questions: list[str]) -> dict[str, list[float]]:
-    """Seconds per question for the floor, ``ask``, the peer and the engine's pieces, interleaved.
+def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questions: list[str]) -> dict:
+    """Seconds per question for the floors, ``ask``, the peer and the engine's pieces, interleaved.
 
-    The order of the end-to-end measurements rotates from question to question so that
-    none of them always runs right after another.
+    ``floor`` is the engine's own bare query embedding, ``torch_floor`` the same with torch (the
+    runtime before ONNX). The order of the end-to-end measurements rotates from question to question
+    so that none of them always runs right after another.
     """
     k = engine.settings.top_k
-    retriever, composer, embedder = engine.retriever, engine.composer, engine.embedder
+    retriever, composer, embedder = engine._retriever, engine._composer, engine._embedder
     depth = max(k, retriever.fusion_depth)
     times: dict[str, list[float]] = {
         name: []
-        for name in ("floor", "ask", "peer", "encode", "embed", "retrieve", "dense_search", "lexical_search", "compose")
+        for name in ("floor", "torch_floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search")
+        + ("compose",)
     }
     end_to_end: dict[str, Callable[[str], object]] = {
         "floor": lambda q: embedder.embed_queries([q]),
+        "torch_floor": lambda q: torch_embedder.embed_queries([q]),
         "ask": engine.ask,
         "peer": lambda q: peer_search(peer, q, k),
-        "encode": lambda q: encode_one(embedder, q),
     }
     names = list(end_to_end)
     for i, question in enumerate(questions):
         for name in names[i % len(names) :] + names[: i % len(names)]:
             times[name].append(timed(lambda q=question, f=end_to_end[name]: f(q))[0])
-        seconds, vector = timed(lambda q=question: retriever.embed_question(q))
+        checked = check_question(question, engine.settings.max_question_chars)
+        language = checked.language
+        seconds, vector = timed(lambda q=question: embedder.embed_queries([q])[0])
         times["embed"].append(seconds)
-        seconds, hits = timed(lambda q=question, v=vector: retriever.retrieve(q, k, v))
+        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, k, v))
         times["retrieve"].append(seconds)
         times["dense_search"].append(timed(lambda v=vector: retriever.store.search(v[None, :], depth))[0])
-        if detect_language(question) == retriever.corpus_language:
-            times["lexical_search"].append(timed(lambda q=question: retriever.lexical.search(q, depth))[0])
-        language = detect_language(question)
+        if language == retriever.corpus_language:
+            times["lexical_search"].append(timed(lambda q=question: retriever.store.lexical.search(q, depth))[0])
         times["compose"].append(
             timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v))[0]
         )
     return times
 
 
-def encode_one(embedder: Embedder, question: str) -> np.ndarray:
-    """One question through ``SentenceTransformer.encode``, the call LangChain's embeddings make."""
-    prompt = embedder.query_prompt if embedder.query_prompt in embedder.model.prompts else None
-    return embedder.model.encode([question], prompt_name=prompt, normalize_embeddings=True, convert_to_numpy=True)
-
-
 def warm_query_results(times: dict[str, list[float]]) -> dict:
     summary = {name: summarize_ms(values) for name, values in times.items() if values}
     per_question = [a / f for a, f in zip(times["ask"], times["floor"], strict=True)]
+    per_question_torch = [a / f for a, f in zip(times["ask"], times["torch_floor"], strict=True)]
     per_question_peer = [a / p for a, p in zip(times["ask"], times["peer"], strict=True)]
     return {
         "timings": summary,
+        "ask_over_torch_floor_p50": round(summary["ask"]["p50_ms"] / summary["torch_floor"]["p50_ms"], 3),
+        "ask_over_torch_floor_median_per_question": round(statistics.median(per_question_torch), 3),
+        "floor_over_torch_floor_p50": round(summary["floor"]["p50_ms"] / summary["torch_floor"]["p50_ms"], 3),
         "ask_over_floor_p50": round(summary["ask"]["p50_ms"] / summary["floor"]["p50_ms"], 3),
         "ask_over_floor_p95": round(summary["ask"]["p95_ms"] / summary["floor"]["p95_ms"], 3),
         "ask_over_floor_median_per_question": round(statistics.median(per_question), 3),
         "ask_over_peer_p50": round(summary["ask"]["p50_ms"] / summary["peer"]["p50_ms"], 3),
         "ask_over_peer_median_per_question": round(statistics.median(per_question_peer), 3),
         "peer_over_floor_p50": round(summary["peer"]["p50_ms"] / summary["floor"]["p50_ms"], 3),
-        "goal_ask_over_floor": 1.5,
+        "goal_ask_over_torch_floor": GOALS["ask_over_torch_floor_p50"],
+        "goal_ask_over_floor": GOALS["ask_over_floor_p50"],
     }
 
 
-def cold_starts(engine: Engine, question: str, runs: int) -> dict:
-    """Process start to first answer, with the index already built, ``runs`` times in fresh processes."""
-    records = []
-    for _ in range(runs):
-        started = time.time()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.cold_start",
-                str(engine.settings.docs_dir),
-                str(engine.settings.store_dir),
-                question,
-            ],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        record = json.loads(done.stdout.strip().splitlines()[-1])
-        record["total"] = record.pop("answered_at") - started
+def cold_start_once(engine: Engine, question: str, runtime: str, cli: bool) -> dict:
+    """One fresh process with the index already built: ``benchmarks.cold_start`` (stages) or, with
+    ``cli``, ``rag ask`` itself (total and peak memory)."""
+    settings = engine.settings
+    command = [sys.executable, "-m", "benchmarks.cold_start", *(["--cli"] if cli else [])]
+    started = time.time()
+    done = subprocess.run(
+        [*command, str(settings.docs_dir), str(settings.store_dir), question],
+        cwd=PROJECT_ROOT,
+        env=os.environ | {"RAG_EMBEDDING_RUNTIME": runtime, "RAG_CACHE_DIR": str(settings.cache_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    record["total"] = record.pop("answered_at") - started
+    if not cli:
         record["interpreter_start"] = (
             record["total"] - record["imports"] - record["engine_open"] - record["first_query"]
         )
         record["open_other"] = (
             record["engine_open"] - record["model_load"] - record["articles_load"] - record["index_open"]
         )
-        records.append(record)
-        log(f"cold start: {record}")
+    return record
+
+
+def cold_starts(engine: Engine, questions: dict[str, str], runs: int) -> dict:
+    """Process start to first answer with each runtime, ``runs`` times each, the runtimes alternating:
+    the engine's stages for an Arabic question, and ``rag ask`` itself for an Arabic and an English one
+    (the English one also reads the dictionary, on its first use)."""
     stages = (
         "total",
         "interpreter_start",
@@ -136,56 +148,79 @@ def cold_starts(engine: Engine, question: str, runs: int) -> dict:
         "index_open",
         "open_other",
         "first_query",
+        "peak_rss_mib",
     )
-    return {
-        "median_seconds": {s: round(statistics.median(r[s] for r in records), 3) for s in stages},
-        "runs": [{s: round(r[s], 3) for s in stages} | {"index_action": r["index_action"]} for r in records],
-        "note": "open_other is the lexical (TF-IDF) index and answer composer, built inside Engine.open",
-    }
+    kinds = {"": (False, "ar"), "_cli": (True, "ar"), "_cli_en": (True, "en")}
+    records: dict[str, list[dict]] = {f"{r}{kind}": [] for r in RUNTIMES for kind in kinds}
+    for _ in range(runs):
+        for runtime in RUNTIMES:
+            for kind, (cli, language) in kinds.items():
+                record = cold_start_once(engine, questions[language], runtime, cli)
+                records[f"{runtime}{kind}"].append(record)
+                log(f"cold start {runtime}{kind}: {record}")
+    result: dict[str, object] = {}
+    for name, runs_ in records.items():
+        keys = [s for s in stages if s in runs_[0]]
+        result[name] = {
+            "median": {s: round(statistics.median(r[s] for r in runs_), 3) for s in keys},
+            "runs": [{s: round(r[s], 3) for s in keys} | {"torch_imported": r["torch_imported"]} for r in runs_],
+        }
+    result["onnx_over_torch_total"] = round(result["onnx"]["median"]["total"] / result["torch"]["median"]["total"], 3)
+    result["note"] = (
+        "onnx/torch: benchmarks.cold_start opening the engine (stages), Arabic question; *_cli: `rag ask` "
+        "itself (rag.cli.main), total and peak RSS, Arabic or English (_en) question; open_other is the rest "
+        "of Engine.open (answer composer, sentence map)"
+    )
+    return result
 
 
-def index_builds(engine: Engine, repeats: int) -> dict:
-    """Engine build against bare embedding of the same texts and against the peer's build, interleaved.
+def index_builds(engine: Engine, torch_embedder: Embedder, peer_embeddings: object, repeats: int) -> dict:
+    """Engine builds against the peer's build and bare embedding of the same texts, interleaved.
 
-    ``floor_chunks`` is one ``embed_passages`` call over all the chunks (sentence-transformers then
-    sorts them by length, so batches carry little padding); ``floor_chunks_and_sentences`` adds one call
-    embedding the sentences as the engine does for answer selection; ``engine_batching_chunks`` embeds
-    the chunks in the engine's batches (``rag.vectorstore.EMBED_BATCH`` texts a call, for progress).
+    ``engine`` is ``Engine.open(force_rebuild=True)`` with the engine's runtime (passage vectors and
+    answer-sentence vectors pooled from the same pass); ``engine_torch`` the same with torch;
+    ``floor_chunks`` one bare ``embed_passages`` call over the chunks; ``torch_before`` (once) the
+    embedding work of the build before this change: torch over the chunks, then every sentence again
+    with both prompts (``embed_answer_sentences``).
     """
-    chunks = [c.text for c in engine.store.chunks]
-    sentences = [engine.store.articles[s.doc_id].text[s.start : s.end] for s in engine.store.sentences]
+    store = engine._opened.store
+    chunks = [c.text for c in store.chunks]
+    sentences = [store.articles[s.doc_id].text[s.start : s.end] for s in store.sentences]
     settings = engine.settings.with_changes(store_dir=WORK_DIR / "speed_build_store")
-    metadatas = [{"chunk_id": c.chunk_id} for c in engine.store.chunks]
-    embedder = engine.embedder
-    embed_sentences = getattr(embedder, "embed_answer_sentences", embedder.embed_passages)
-    batch = getattr(vectorstore, "EMBED_BATCH", 64)
+    metadatas = [{"chunk_id": c.chunk_id} for c in store.chunks]
+    embedder = engine._embedder
     builds: dict[str, Callable[[], object]] = {
+        "engine": lambda: Engine.open(settings, force_rebuild=True, _embedder=embedder),
+        "peer": lambda: build_peer(chunks, metadatas, peer_embeddings),
         "floor_chunks": lambda: embedder.embed_passages(chunks),
-        "engine": lambda: Engine.open(settings, embedder=embedder, force_rebuild=True),
-        "peer": lambda: build_peer(chunks, metadatas, embedder),
-        "engine_batching_chunks": lambda: [
-            embedder.embed_passages(chunks[i : i + batch]) for i in range(0, len(chunks), batch)
-        ],
-        "floor_chunks_and_sentences": lambda: (embedder.embed_passages(chunks), embed_sentences(sentences)),
+        "engine_torch": lambda: Engine.open(settings, force_rebuild=True, _embedder=torch_embedder),
     }
     times: dict[str, list[float]] = {name: [] for name in builds}
     for _ in range(repeats):
         for name, build in builds.items():
             times[name].append(timed(build)[0])
             log(f"build {name}: {times[name][-1]:.1f}s")
+    times["torch_before"] = [
+        timed(lambda: (torch_embedder.embed_passages(chunks), torch_embedder.embed_answer_sentences(sentences)))[0]
+    ]
+    log(f"build torch_before (embedding only): {times['torch_before'][0]:.1f}s")
     seconds = {name: round(statistics.median(values), 2) for name, values in times.items()}
     return {
         "chunks": len(chunks),
         "sentences": len(sentences),
         "repeats": repeats,
+        "runs": {name: [round(v, 2) for v in values] for name, values in times.items()},
         "seconds": seconds,
-        "engine_over_floor": round(seconds["engine"] / seconds["floor_chunks"], 3),
-        "engine_over_floor_with_sentences": round(seconds["engine"] / seconds["floor_chunks_and_sentences"], 3),
         "engine_over_peer": round(seconds["engine"] / seconds["peer"], 3),
+        "engine_over_floor": round(seconds["engine"] / seconds["floor_chunks"], 3),
+        "engine_torch_over_peer": round(seconds["engine_torch"] / seconds["peer"], 3),
+        "torch_before_over_peer": round(seconds["torch_before"] / seconds["peer"], 3),
         "peer_over_floor": round(seconds["peer"] / seconds["floor_chunks"], 3),
-        "sentence_embedding": getattr(embed_sentences, "__name__", "embed_passages"),
-        "note": "engine = Engine.open(force_rebuild=True): chunking, embedding chunks and every sentence, "
-        "FAISS, saving with checksums, lexical index; floor = one bare embed_passages call over the chunks",
+        "runtime": embedder.runtime,
+        "note": "engine = Engine.open(force_rebuild=True): chunking, passage and sentence vectors, FAISS, "
+        "saving with checksums, lexical index; peer = LangChain FAISS.from_texts with stock "
+        "HuggingFaceEmbeddings (torch); torch_before = embedding work alone of the build before ONNX "
+        "(chunks, then every sentence with both prompts), once",
     }
 
 
@@ -193,25 +228,40 @@ def run() -> dict:
     started = time.perf_counter()
     data = load_default_xquad()
     engine = open_engine(data.paragraphs, "xquad")
-    log(f"engine open: {engine.timings} {corpus_facts(engine)}")
+    log(f"engine open: {engine.info().timings} {corpus_facts(engine)}")
+    torch_embedder = load_embedder(engine.settings.with_changes(embedding_runtime="torch"))
     questions = sample_questions(data.questions, QUESTIONS_PER_LANGUAGE)
-    chunks = engine.store.chunks
+    chunks = engine._opened.store.chunks
+    peer_embeddings = stock_embeddings(ensure_bundled_model(engine.settings.cache_dir))
     peer_seconds, peer = timed(
-        lambda: build_peer([c.text for c in chunks], [{"chunk_id": c.chunk_id} for c in chunks], engine.embedder)
+        lambda: build_peer([c.text for c in chunks], [{"chunk_id": c.chunk_id} for c in chunks], peer_embeddings)
     )
     log(f"peer built in {peer_seconds:.1f}s")
-    time_queries(engine, peer, questions[:WARMUP])
+    time_queries(engine, torch_embedder, peer, questions[:WARMUP])
     result = {
         "corpus": corpus_facts(engine),
-        "settings": {"top_k": engine.settings.top_k, "torch_threads": engine.settings.torch_threads},
+        "settings": {
+            "top_k": engine.settings.top_k,
+            "threads": engine.settings.torch_threads,
+            "runtime": engine._embedder.runtime,
+        },
+        "torch_threads_in_process": torch_threads(),
+        "goals": GOALS,
         "questions": len(questions),
-        "warm_queries": warm_query_results(time_queries(engine, peer, questions)),
+        "warm_queries": warm_query_results(time_queries(engine, torch_embedder, peer, questions)),
     }
     log(f"warm queries: {result['warm_queries']}")
-    result["cold_start"] = cold_starts(engine, questions[1], COLD_STARTS)
-    result["index_build"] = index_builds(engine, BUILD_REPEATS)
+    result["cold_start"] = cold_starts(engine, {"en": questions[0], "ar": questions[1]}, COLD_STARTS)
+    result["index_build"] = index_builds(engine, torch_embedder, peer_embeddings, BUILD_REPEATS)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def torch_threads() -> int:
+    """Torch's intra-op threads in this process (the torch floor and the peer run with them)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def main() -> None:

@@ -134,6 +134,7 @@ class OnnxEncoder:
         info = read_onnx_info(onnx_dir)
         if info is None:
             raise FileNotFoundError(f"{onnx_dir / BUILD_INFO} is missing")
+        self.directory = onnx_dir
         self.prompts: dict[str, str] = info["prompts"]
         self.dimension: int = info["dimension"]
         self.word_embeddings = np.load(onnx_dir / WORD_EMBEDDINGS, mmap_mode="r")
