@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process, then draw the chart and write the tables.
 
-Run: ``.venv/bin/python -m benchmarks.all [quality speed scale lexical_scale milvus_quality scale_milvus]``
+Run: ``.venv/bin/python -m benchmarks.all [quality speed runtime sentence_vectors scale ...]``
 (default: all, in that order; scale reads the query-embedding floor that speed measured; lexical_scale,
 milvus_quality and scale_milvus the XQuAD index that quality builds).
 """
@@ -12,7 +12,7 @@ import sys
 
 from benchmarks.common import PROJECT_ROOT, log
 
-BENCHMARKS = ("quality", "speed", "scale", "lexical_scale", "milvus_quality", "scale_milvus")
+BENCHMARKS = ("quality", "speed", "runtime", "sentence_vectors", "scale", "lexical_scale", "milvus_quality", "scale_milvus")
 
 
 def run_module(name: str) -> None:

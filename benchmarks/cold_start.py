@@ -2,8 +2,8 @@
 
 Used by ``benchmarks.speed``. ``python -m benchmarks.cold_start DOCS_DIR STORE_DIR QUESTION`` prints one
 JSON line of seconds per stage, the wall-clock time (``time.time()``) of the first answer, the peak
-resident memory and whether torch was imported. With ``--cli`` first, it runs ``rag ask`` itself
-(``rag.cli.main``, as ``python -m rag ask`` does) and prints the same line without the stages.
+resident memory and whether torch was imported. With ``--cli`` first, it runs ``python -m rag ask``
+itself (``runpy``, in this process) and prints the same line without the stages.
 The runtime comes from ``RAG_EMBEDDING_RUNTIME`` like every setting.
 """
 
@@ -17,6 +17,7 @@ import contextlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import runpy  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -55,10 +56,13 @@ def engine_stages(docs_dir: str, store_dir: str, question: str) -> dict[str, obj
 
 
 def cli_ask(docs_dir: str, store_dir: str, question: str) -> dict[str, object]:
-    from rag.cli import main as cli_main
-
+    """``python -m rag ask QUESTION --docs DOCS --store STORE``, run in this process."""
+    sys.argv = ["rag", "ask", question, "--docs", docs_dir, "--store", store_dir]
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        code = cli_main(["ask", question, "--docs", docs_dir, "--store", store_dir])
+        try:
+            runpy.run_module("rag", run_name="__main__", alter_sys=True)
+        except SystemExit as done:
+            code = done.code
     return {"exit_code": code, "answered_at": time.time(), "answer_chars": len(printed.getvalue())}
 
 

@@ -168,8 +168,8 @@ def cold_starts(engine: Engine, questions: dict[str, str], runs: int) -> dict:
     result["onnx_over_torch_total"] = round(result["onnx"]["median"]["total"] / result["torch"]["median"]["total"], 3)
     result["note"] = (
         "onnx/torch: benchmarks.cold_start opening the engine (stages), Arabic question; *_cli: `rag ask` "
-        "itself (rag.cli.main), total and peak RSS, Arabic or English (_en) question; open_other is the rest "
-        "of Engine.open (answer composer, sentence map)"
+        "itself (python -m rag ask, run in the measuring process), total and peak RSS, Arabic or English "
+        "(_en) question; open_other is the rest of Engine.open (answer composer, sentence map)"
     )
     return result
 
