@@ -202,19 +202,13 @@ def cold_table(speed: dict) -> str:
 def build_table(speed: dict) -> str:
     build = speed["index_build"]
     seconds = build["seconds"]
-    floor = seconds["floor_chunks"]
     rows = [
         [f"**engine build** (`Engine.open(force_rebuild=True)`, {build['runtime']})", seconds["engine"]],
-        ["the same build with torch", seconds["engine_torch"]],
-        [f"floor: one bare `embed_passages` call over the {build['chunks']} chunks", floor],
         ["LangChain `FAISS.from_texts`, stock `HuggingFaceEmbeddings` (peer)", seconds["peer"]],
-        [
-            f"before: torch embedding alone of chunks + {build['sentences']} sentences, both prompts (once)",
-            seconds["torch_before"],
-        ],
     ]
-    rows = [[label, value, f"{value / floor:.2f}×", f"{value / seconds['peer']:.2f}×"] for label, value in rows]
-    return table(["XQuAD index build", "seconds", "/ floor", "/ peer"], rows)
+    rows = [[label, value, f"{value / seconds['peer']:.2f}×"] for label, value in rows]
+    runs = build["repeats"]
+    return table([f"XQuAD index build ({build['chunks']} chunks), median of {runs}", "seconds", "/ peer"], rows)
 
 
 def runtime_table(runtime: dict) -> str:
