@@ -26,7 +26,7 @@ from rag.bundled_model import ensure_bundled_model
 from rag.embedding import Embedder, load_embedder
 
 #: Questions timed per language (spread evenly over XQuAD), after WARMUP untimed ones.
-QUESTIONS_PER_LANGUAGE = 100
+QUESTIONS_PER_LANGUAGE = 50
 WARMUP = 10
 COLD_STARTS = 3
 BUILD_REPEATS = 2
