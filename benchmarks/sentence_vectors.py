@@ -3,11 +3,11 @@
 The index holds a vector for every answer sentence. Ways to make them, each timed together with the
 passage vectors the index needs anyway:
 
-- ``two_prompts`` (until now): every sentence embedded on its own twice, with the passage and the query
+- ``two_prompts`` (before): every sentence embedded on its own twice, with the passage and the query
   prompt, and the normalized mean kept;
-- ``query_prompt`` / ``passage_prompt``: every sentence on its own once, with one prompt;
+- ``query_prompt`` (the engine's now) / ``passage_prompt``: every sentence on its own once, one prompt;
 - ``spans``: each sentence pooled from the token states of the passage that holds it, in the passages'
-  own forward pass (``rag/sentence_vectors.py``);
+  own forward pass (``Embedder.embed_passages_with_spans``);
 - ``spans_and_query_prompt``: the normalized sum of the pooled span and the query-prompted sentence.
 
 Each set of sentence vectors is swapped into the same XQuAD index, and every question is asked in
@@ -21,6 +21,7 @@ Run: ``.venv/bin/python -m benchmarks.sentence_vectors`` (writes ``results/sente
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
@@ -30,29 +31,64 @@ from benchmarks.corpus import corpus_facts, load_default_xquad, open_engine
 from benchmarks.quality import evaluate_answers
 from benchmarks.xquad import split_articles
 from rag import Engine
+from rag.chunking import Chunk, Sentence
+from rag.embedding import Embedder
 from rag.onnx_model import normalize
-from rag.sentence_vectors import embed_chunks_and_sentences, sentence_owners
 
 #: Largest drop in "answer contains gold" (either language, tuning half) accepted for a cheaper way.
 MAX_ANSWER_DROP = 0.01
 
 
+def sentence_owners(chunks: list[Chunk], sentences: list[Sentence]) -> list[int | None]:
+    """For each sentence, the index of the chunk holding it whole with the widest margin on its
+    shorter side (chunks overlap), or ``None`` when no chunk holds it whole."""
+    by_doc: dict[str, list[int]] = defaultdict(list)
+    for i, chunk in enumerate(chunks):
+        by_doc[chunk.doc_id].append(i)
+    owners: list[int | None] = []
+    for sentence in sentences:
+        holding = [
+            i for i in by_doc[sentence.doc_id] if chunks[i].start <= sentence.start and sentence.end <= chunks[i].end
+        ]
+        margins = {i: min(sentence.start - chunks[i].start, chunks[i].end - sentence.end) for i in holding}
+        owners.append(max(holding, key=margins.__getitem__) if holding else None)
+    return owners
+
+
+def pooled_from_passages(embedder: Embedder, chunks: list[Chunk], sentences: list[Sentence], texts: list[str]):
+    """Passage vectors, and each sentence's vector pooled from the passage holding it, in one pass
+    (``Embedder.embed_passages_with_spans``); a sentence no chunk holds whole is embedded alone."""
+    owners = sentence_owners(chunks, sentences)
+    spans: list[list[tuple[int, int]]] = [[] for _ in chunks]
+    slots: list[list[int]] = [[] for _ in chunks]
+    for k, (sentence, owner) in enumerate(zip(sentences, owners, strict=True)):
+        if owner is not None:
+            spans[owner].append((sentence.start - chunks[owner].start, sentence.end - chunks[owner].start))
+            slots[owner].append(k)
+    _, span_vectors = embedder.embed_passages_with_spans([c.text for c in chunks], spans)
+    vectors = np.zeros((len(sentences), embedder.dimension), dtype=np.float32)
+    for slot, pooled in zip(slots, span_vectors, strict=True):
+        vectors[slot] = pooled
+    orphans = [k for k, owner in enumerate(owners) if owner is None]
+    if orphans:
+        vectors[orphans] = embedder.embed_answer_sentences([texts[k] for k in orphans])
+    return vectors
+
+
 def sentence_vector_methods(engine: Engine) -> dict[str, Callable[[], np.ndarray]]:
     """Each way to make the sentence vectors, including the passage vectors every build needs."""
     store, embedder = engine._opened.store, engine._embedder
-    chunks = store.chunks
     texts = [store.articles[s.doc_id].text[s.start : s.end] for s in store.sentences]
-    chunk_texts = [c.text for c in chunks]
-    article_texts = {doc_id: article.text for doc_id, article in store.articles.items()}
-
-    def spans() -> np.ndarray:
-        return embed_chunks_and_sentences(embedder, chunks, store.sentences, article_texts)[1]
+    chunk_texts = [c.text for c in store.chunks]
 
     def alone(embed: Callable[[list[str]], np.ndarray]) -> Callable[[], np.ndarray]:
         return lambda: (embedder.embed_passages(chunk_texts), embed(texts))[1]
 
+    def spans() -> np.ndarray:
+        return pooled_from_passages(embedder, store.chunks, store.sentences, texts)
+
     return {
-        "two_prompts": alone(embedder.embed_answer_sentences),
+        "two_prompts": alone(lambda t: normalize(embedder.embed_passages(t) + embedder.embed_queries(t))),
         "query_prompt": alone(embedder.embed_queries),
         "passage_prompt": alone(embedder.embed_passages),
         "spans": spans,

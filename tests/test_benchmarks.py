@@ -203,3 +203,19 @@ def test_column_search_ranks_like_the_engines_lexical_index() -> None:
     column = ColumnSearch.of(index)
     for question in ("ما هي عاصمة مصر؟", "أطول نهر في أفريقيا", "مدينة دمشق"):
         assert list(column.search(question, 2)) == list(index.search(question, 2)[1])
+
+
+def test_each_sentence_is_pooled_from_the_chunk_holding_it_with_most_context():
+    from benchmarks.sentence_vectors import sentence_owners
+    from rag.chunking import Chunk, Sentence
+
+    text = "a" * 100
+    chunks = [Chunk("d#0", "d", text[0:60], 0, 60), Chunk("d#1", "d", text[40:100], 40, 100)]
+    sentences = [
+        Sentence("d", 0, 30),  # only the first chunk holds it
+        Sentence("d", 42, 50),  # both: margin 10 in the first, 2 in the second
+        Sentence("d", 50, 58),  # both: margin 2 in the first, 10 in the second
+        Sentence("d", 30, 80),  # neither holds it whole
+        Sentence("other", 0, 10),  # no chunk of its article
+    ]
+    assert sentence_owners(chunks, sentences) == [0, 0, 1, None, None]
