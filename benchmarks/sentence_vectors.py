@@ -120,6 +120,7 @@ def run() -> dict:
                 "embedding_seconds_with_chunks": round(seconds, 2),
                 "answers": answers | {"all": pooled(answers)},
             }
+            write_result("sentence_vectors", {"partial": True, "methods": methods})  # long runs: keep what is done
     finally:
         store.sentence_vectors = saved_vectors
     return {
