@@ -183,7 +183,6 @@ def cold_table(speed: dict) -> str:
         ("index_open", "index open (verify checksums, load)"),
         ("open_other", "rest of opening (answer composer)"),
         ("first_query", "first query"),
-        ("peak_rss_mib", "peak memory, MiB"),
     ]
     rows = [[lb, cold["onnx"]["median"][k], cold["torch"]["median"][k]] for k, lb in labels]
     rows += [
@@ -433,7 +432,8 @@ def sections() -> dict[str, str]:
     if speed:
         parts["Speed (warm)"] = speed_table(speed) + "\n\n" + speed_notes(speed)
         parts["Cold start"] = cold_table(speed)
-        parts["Index build"] = build_table(speed)
+        if "index_build" in speed:
+            parts["Index build"] = build_table(speed)
     runtime, sentence_vectors = read_result("runtime"), read_result("sentence_vectors")
     if runtime:
         parts["Embedding runtimes"] = runtime_table(runtime)
