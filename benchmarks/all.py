@@ -12,7 +12,16 @@ import sys
 
 from benchmarks.common import PROJECT_ROOT, log
 
-BENCHMARKS = ("quality", "speed", "runtime", "sentence_vectors", "scale", "lexical_scale", "milvus_quality", "scale_milvus")
+BENCHMARKS = (
+    "quality",
+    "speed",
+    "runtime",
+    "sentence_vectors",
+    "scale",
+    "lexical_scale",
+    "milvus_quality",
+    "scale_milvus",
+)
 
 
 def run_module(name: str) -> None:
