@@ -47,7 +47,7 @@ def engine_stages(docs_dir: str, store_dir: str, question: str) -> dict[str, obj
         "index_open": info.timings.index_open,
         "engine_open": asked - opening,
         "index_action": info.index_action,
-        "runtime": engine._embedder.runtime,
+        "runtime": engine.components().embedder.runtime,
         "first_query": first_query,
         "answered_at": time.time(),
         "abstained": answer.abstained,

@@ -89,7 +89,7 @@ def retrieval(data: XQuAD, runtimes: dict[str, Embedder]) -> dict[str, dict]:
         log(f"{name}: {corpus_facts(engine)}")
         results[name] = {"index_build_seconds": engine.info().build_seconds}
         results[name]["retrieval"] = evaluate_retrieval(engine, data.questions)
-        chunks = [c.text for c in engine._opened.store.chunks]
+        chunks = [c.text for c in engine.components().store.chunks]
         vectors[name] = (
             embedder.embed_passages(chunks),
             {lang: embedder.embed_queries([asked(q, lang) for q in data.questions]) for lang in LANGUAGES},

@@ -77,7 +77,7 @@ def pooled_from_passages(embedder: Embedder, chunks: list[Chunk], sentences: lis
 
 def sentence_vector_methods(engine: Engine) -> dict[str, Callable[[], np.ndarray]]:
     """Each way to make the sentence vectors, including the passage vectors every build needs."""
-    store, embedder = engine._opened.store, engine._embedder
+    store, embedder = engine.components().store, engine.components().embedder
     texts = [store.articles[s.doc_id].text[s.start : s.end] for s in store.sentences]
     chunk_texts = [c.text for c in store.chunks]
 
@@ -106,7 +106,7 @@ def run() -> dict:
         "tuning_half": [q for q in data.questions if q.article in tuning],
         "report_half": [q for q in data.questions if q.article not in tuning],
     }
-    store = engine._opened.store
+    store = engine.components().store
     owners = sentence_owners(store.chunks, store.sentences)
     saved_vectors = store.sentence_vectors
     methods: dict[str, dict] = {}
@@ -125,7 +125,7 @@ def run() -> dict:
         store.sentence_vectors = saved_vectors
     return {
         "corpus": corpus_facts(engine),
-        "runtime": engine._embedder.runtime,
+        "runtime": engine.components().embedder.runtime,
         "sentences_without_a_whole_chunk": sum(owner is None for owner in owners),
         "tuning_articles": sorted(tuning),
         "methods": methods,

@@ -56,7 +56,11 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
     so that none of them always runs right after another.
     """
     k = engine.settings.top_k
-    retriever, composer, embedder = engine._retriever, engine._composer, engine._embedder
+    retriever, composer, embedder = (
+        engine.components().retriever,
+        engine.components().composer,
+        engine.components().embedder,
+    )
     depth = max(k, retriever.fusion_depth)
     times: dict[str, list[float]] = {
         name: []
@@ -181,11 +185,11 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
     answer-sentence vectors pooled from the same pass. (Before ONNX and span pooling, the build also
     embedded every sentence on its own twice, with torch: 4.29x the peer in the run of 2026-11-25.)
     """
-    store = engine._opened.store
+    store = engine.components().store
     chunks = [c.text for c in store.chunks]
     settings = engine.settings.with_changes(store_dir=WORK_DIR / "speed_build_store")
     metadatas = [{"chunk_id": c.chunk_id} for c in store.chunks]
-    embedder = engine._embedder
+    embedder = engine.components().embedder
     builds: dict[str, Callable[[], object]] = {
         "engine": lambda: Engine.open(settings, force_rebuild=True, _embedder=embedder),
         "peer": lambda: build_peer(chunks, metadatas, peer_embeddings),
@@ -218,7 +222,7 @@ def run() -> dict:
     log(f"engine open: {engine.info().timings} {corpus_facts(engine)}")
     torch_embedder = load_embedder(engine.settings.with_changes(embedding_runtime="torch"))
     questions = sample_questions(data.questions, QUESTIONS_PER_LANGUAGE)
-    chunks = engine._opened.store.chunks
+    chunks = engine.components().store.chunks
     peer_embeddings = stock_embeddings(ensure_bundled_model(engine.settings.cache_dir))
     peer_seconds, peer = timed(
         lambda: build_peer([c.text for c in chunks], [{"chunk_id": c.chunk_id} for c in chunks], peer_embeddings)
@@ -230,7 +234,7 @@ def run() -> dict:
         "settings": {
             "top_k": engine.settings.top_k,
             "threads": engine.settings.torch_threads,
-            "runtime": engine._embedder.runtime,
+            "runtime": engine.components().embedder.runtime,
         },
         "torch_threads_in_process": torch_threads(),
         "goals": GOALS,

@@ -16,7 +16,7 @@ from rag.arabic import Language, detect_language
 from rag.articles import SkippedFile
 from rag.chunking import Chunk
 from rag.config import PROJECT_ROOT, Settings, admin_allowed
-from rag.engine import ArticleInfo, Engine, EngineInfo, LibraryChange, OpenTimings
+from rag.engine import ArticleInfo, Engine, EngineComponents, EngineInfo, LibraryChange, OpenTimings
 from rag.errors import (
     ArticlesError,
     IndexCorruptError,
@@ -50,6 +50,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Engine",
+    "EngineComponents",
     "EngineInfo",
     "EvalReport",
     "Hit",

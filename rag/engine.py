@@ -33,6 +33,7 @@ from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
 from rag.vector_backends import connect_backend
+from rag.vectorstore import VectorStore
 from rag.verification import SupportChecker
 from rag.writing import AnswerWriter
 
@@ -105,6 +106,17 @@ class LibraryChange:
         record["trashed"] = [str(path) for path in self.trashed]
         record["skipped"] = [{**asdict(s), "message": s.message("en")} for s in self.skipped]
         return record
+
+
+@dataclass(frozen=True)
+class EngineComponents:
+    """The engine's parts, for component benchmarks that time one stage at a time (benchmarks/speed.py,
+    runtime.py, sentence_vectors.py). Not for the page or the CLI, which use ``Engine``'s own methods."""
+
+    embedder: Embedder
+    store: VectorStore
+    retriever: Retriever
+    composer: AnswerComposer
 
 
 @dataclass
@@ -287,6 +299,10 @@ class Engine:
     def embed_questions(self, questions: Sequence[str]) -> np.ndarray:
         """The question vectors alone, one row each (the floor an answer's latency is measured against)."""
         return self._embedder.embed_queries(list(questions))
+
+    def components(self) -> EngineComponents:
+        """The parts behind this engine, for component benchmarks only."""
+        return EngineComponents(self._embedder, self._opened.store, self._retriever, self._composer)
 
     def info(self) -> EngineInfo:
         store = self._opened.store
