@@ -3,9 +3,9 @@
 A candidate is a sentence of a retrieved passage, of the corpus's best-matching sentences, or a
 neighbour of the best passage in its article. Its features say how close it is to the question
 (its own cosine and its passage's, absolute and against the best), where retrieval ranked its
-passage, how many of the question's terms and names it holds, whether it holds the kind of thing
-the question asks for (a date for "when", a number for "how many"...), where it sits in its article
-and how long it is.
+passage, how much of the question's terms (own words, dictionary translations, names) it holds,
+whether it holds the kind of thing the question asks for (a date for "when", a number for "how
+many"...), where it sits in its article and how long it is.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ FEATURE_NAMES = (
     "lexical_rank_reciprocal",
     "in_best_passage",
     "term_share",
-    "name_share",
-    "lexical_similarity",
     "answers_question_kind",
     "has_number",
     "number_not_in_question",
@@ -53,9 +51,6 @@ class CandidateEvidence:
     lexical_rank: int | None
     in_best_passage: bool
     term_share: float
-    name_share: float
-    #: Character n-gram TF-IDF cosine of the sentence to the question's terms (``rag.lexical``).
-    lexical_similarity: float
     question_kind: QuestionType
     text: str
     #: The numbers the question itself states (a year it asks about is not an answer).
@@ -75,8 +70,6 @@ class CandidateEvidence:
                 _reciprocal(self.lexical_rank),
                 float(self.in_best_passage),
                 self.term_share,
-                self.name_share,
-                self.lexical_similarity,
                 float(answers_kind(self.question_kind, self.text)),
                 float(sentence_kinds(self.text)["number"]),
                 float(bool(numbers(self.text) - self.question_numbers)),

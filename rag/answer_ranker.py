@@ -1,8 +1,10 @@
-"""The learned answer-sentence ranker: a logistic regression per question language over
-``rag.answer_features``, read from ``rag/answer_ranker.json``.
+"""The learned answer-sentence ranker: a linear score over ``rag.answer_features``, one model for
+questions in the articles' language (``same``) and one for questions in another (``cross``).
 
-The weights file is written by ``python -m benchmarks.train_answer_ranker`` (XQuAD tuning half; the
-file states its origin) and is small enough to read: one weight per named feature.
+The weights live in ``rag/answer_ranker.json``, written by ``python -m benchmarks.train_answer_ranker``
+(pairwise logistic regression on the XQuAD tuning half; the file states its origin), one weight per
+named feature. Scores only compare the candidates of one question: the best is quoted, and the
+second best too when it scores within the model's ``second_sentence_margin`` of it.
 """
 
 from __future__ import annotations
@@ -19,48 +21,56 @@ WEIGHTS_PATH = Path(__file__).with_name("answer_ranker.json")
 
 
 class RankerWeightsError(Exception):
-    """The weights file is missing, unreadable or does not fit the features."""
+    """The weights file is missing, unreadable or was trained on other features."""
 
 
 @dataclass(frozen=True)
-class LanguageModel:
-    """Standardization and logistic weights for one question language."""
+class RankerModel:
+    """Standardization, weights and second-sentence margin for one kind of question."""
 
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
-    bias: float
+    second_sentence_margin: float
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """The probability that each row's sentence holds the answer."""
-        logits = ((features - self.mean) / self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-logits))
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.scale) @ self.weights
+
+    @classmethod
+    def from_record(cls, record: dict) -> RankerModel:
+        return cls(
+            np.array([record["mean"][n] for n in FEATURE_NAMES]),
+            np.array([record["scale"][n] for n in FEATURE_NAMES]),
+            np.array([record["weights"][n] for n in FEATURE_NAMES]),
+            float(record["second_sentence_margin"]),
+        )
+
+    def to_record(self) -> dict:
+        return {
+            "weights": dict(zip(FEATURE_NAMES, np.round(self.weights, 6).tolist(), strict=True)),
+            "mean": dict(zip(FEATURE_NAMES, np.round(self.mean, 6).tolist(), strict=True)),
+            "scale": dict(zip(FEATURE_NAMES, np.round(self.scale, 6).tolist(), strict=True)),
+            "second_sentence_margin": round(self.second_sentence_margin, 6),
+        }
 
 
 @dataclass(frozen=True)
 class AnswerRanker:
-    models: dict[str, LanguageModel]
+    models: dict[str, RankerModel]
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_PATH) -> AnswerRanker:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            if tuple(record["features"]) != FEATURE_NAMES:
+                raise RankerWeightsError(f"{path} was trained on other features; run benchmarks.train_answer_ranker")
+            return cls({kind: RankerModel.from_record(model) for kind, model in record["models"].items()})
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise RankerWeightsError(f"cannot read the answer ranker weights {path}: {error}") from error
-        if tuple(record.get("features", ())) != FEATURE_NAMES:
-            raise RankerWeightsError(f"{path} was trained on other features; re-run benchmarks.train_answer_ranker")
-        models = {}
-        for language, model in record["languages"].items():
-            models[language] = LanguageModel(
-                np.array([model["mean"][n] for n in FEATURE_NAMES]),
-                np.array([model["scale"][n] for n in FEATURE_NAMES]),
-                np.array([model["weights"][n] for n in FEATURE_NAMES]),
-                float(model["bias"]),
-            )
-        return cls(models)
 
-    def probabilities(self, features: np.ndarray, language: str) -> np.ndarray:
-        """One probability per row of ``features`` (``FEATURE_NAMES`` columns)."""
-        if len(features) == 0:
-            return np.zeros(0)
-        return self.models[language].probabilities(features)
+    def scores(self, features: np.ndarray, kind: str) -> np.ndarray:
+        """One score per row of ``features`` (``FEATURE_NAMES`` columns) for a ``same`` or ``cross`` question."""
+        return self.models[kind].scores(features)
+
+    def second_sentence_margin(self, kind: str) -> float:
+        return self.models[kind].second_sentence_margin

@@ -14,6 +14,7 @@ import numpy as np
 
 from rag.abstention import Abstention
 from rag.answer import Answer
+from rag.answer_ranker import AnswerRanker
 from rag.answering import AnswerComposer
 from rag.arabic import Language
 from rag.articles import SkippedFile, load_articles
@@ -23,6 +24,7 @@ from rag.embedding import Embedder, load_embedder
 from rag.errors import QuestionError
 from rag.indexing import OpenedStore, Progress, open_index
 from rag.lexicon import LexiconLoader
+from rag.names import NameIndex
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
@@ -80,18 +82,25 @@ class Engine:
     def __post_init__(self) -> None:
         store = self._opened.store
         language = corpus_language(store)
-        self._retriever = Retriever(store, self._embedder, language, self.settings.fusion_depth, self.settings.rrf_k)
+        sentence_map = SentenceMap.build(store, language)
+        names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
+        self._retriever = Retriever(
+            store,
+            self._embedder,
+            language,
+            sentence_map.sentences_of_chunk,
+            names,
+            self.settings.fusion_depth,
+            self.settings.rrf_k,
+            self.settings.passage_sentence_weight,
+            self.settings.name_weight,
+        )
         self._composer = AnswerComposer(
-            QuestionTermFinder(store.term_weights, language, self._lexicon),
+            QuestionTermFinder(store.term_weights, language, self._lexicon, names),
             Abstention.from_settings(self.settings),
-            CandidateScorer(store, SentenceMap.build(store)),
-            AnswerWriter(
-                store,
-                language,
-                self.settings.max_sentences,
-                self.settings.max_citations,
-                self.settings.sentence_keep_ratio,
-            ),
+            CandidateScorer(store, sentence_map, AnswerRanker.load()),
+            AnswerWriter(store, language, self.settings.max_sentences, self.settings.max_citations),
+            self.settings.abstention_depth,
         )
 
     @classmethod
@@ -188,8 +197,10 @@ class Engine:
         return "installed" if self._lexicon.installed else "missing"
 
     def _answer(self, question: Question, vector: np.ndarray, top_k: int | None) -> Answer:
-        hits = self._retriever.retrieve(question.text, question.language, top_k or self.settings.top_k, vector)
-        return self._composer.compose(question.text, question.language, hits, vector)
+        top_k = top_k or self.settings.top_k
+        depth = max(top_k, self.settings.abstention_depth)
+        hits = self._retriever.retrieve(question.text, question.language, depth, vector)
+        return self._composer.compose(question.text, question.language, hits, vector, top_k)
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

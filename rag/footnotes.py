@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-#: A bracketed number (Western or Arabic-Indic digits) or a bracketed editorial note of a few words.
-FOOTNOTE_MARK = re.compile(r"\s*\[(?:[0-9٠-٩]{1,4}|[a-zA-Z][a-zA-Z ]{2,30}|بحاجة لمصدر|من دون مصدر)\]")
-#: Any letter of any script (a candidate without one is punctuation, digits or marks only).
-_LETTER = re.compile(r"[^\W\d_]")
+#: A bracketed number of up to three digits (Western or Arabic-Indic; "[2022]" is a year) or one of
+#: the editors' notes that web encyclopedias put in brackets.
+FOOTNOTE_MARK = re.compile(
+    r"\s*\[(?:[0-9٠-٩]{1,3}|citation needed|clarification needed|when\?|who\?|بحاجة لمصدر|مطلوب مصدر|من دون مصدر)\]"
+)
 
 
 def without_footnote_marks(text: str) -> str:
@@ -45,8 +46,3 @@ def _trailing_mark(text: str, start: int, end: int) -> int | None:
         if match.end() == end and match.start() > start:
             return match.start()
     return None
-
-
-def has_letters(text: str) -> bool:
-    """Whether ``text`` holds at least one letter once footnote marks are taken out."""
-    return bool(_LETTER.search(without_footnote_marks(text)))

@@ -32,27 +32,32 @@ _ARABIC_TYPES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
 #: The Arabic «من» also means "from"; it asks "who" only as one of the question's first two words.
 _WHO_POSITION = 2
 
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2})(?!\d)")
 _DIGITS = re.compile(r"\d")
-_MONTHS = (
+_MONTHS = _word_set(
     "january february march april may june july august september october november december "
     "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
     "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين"
-).split()
-_TIME_WORDS = ("عام", "سنه", "القرن", "قرن", "العام", "السنه", "يوم", "اليوم", "شهر", "الشهر", "منذ", "خلال")
-_NUMBER_WORDS = (
+)
+_TIME_WORDS = _word_set("عام سنه القرن قرن العام السنه يوم اليوم شهر الشهر منذ خلال")
+_NUMBER_WORDS = _word_set(
     "واحد اثنان اثنين ثلاث اربع خمس ست سبع ثمان تسع عشر عشره عشرون عشرين مئه مائه مئات الف الاف "
     "مليون ملايين مليار نصف ربع ثلث ضعف بالمئه بالمائه"
-).split()
-_CAUSE_WORDS = ("لان", "لانه", "لانها", "بسبب", "نتيجه", "بهدف", "اجل", "لكي", "كي", "بفضل", "اثر", "سبب", "ادي")
-_PLACE_WORDS = (
+)
+_CAUSE_WORDS = _word_set("لان لانه لانها بسبب نتيجه بهدف اجل لكي كي بفضل اثر سبب ادي")
+_PLACE_WORDS = _word_set(
     "مدينه المدينه ولايه الولايه منطقه المنطقه دوله الدوله بلده عاصمه العاصمه شمال جنوب شرق غرب "
     "نهر جزيره قريه مقاطعه اقليم"
-).split()
-_PERSON_WORDS = (
+)
+_PERSON_WORDS = _word_set(
     "الرئيس الملك السيد الدكتور المتحدث الوزير رئيس وزير مدير قائد الكاتب العالم المهندس اللاعب المدرب "
     "الامير البابا الامبراطور بن ابن"
-).split()
+)
 
 
 def question_type(question: str) -> QuestionType:
@@ -76,11 +81,11 @@ def sentence_kinds(sentence: str) -> dict[str, bool]:
     text = normalize(sentence)
     words = set(re.findall(r"\w+", text))
     return {
-        "date": bool(_YEAR.search(text)) or any(w in words for w in _MONTHS) or any(w in words for w in _TIME_WORDS),
-        "number": bool(_DIGITS.search(text)) or any(w in words for w in _NUMBER_WORDS),
-        "cause": any(w in words for w in _CAUSE_WORDS),
-        "place": any(w in words for w in _PLACE_WORDS),
-        "person": any(w in words for w in _PERSON_WORDS),
+        "date": bool(_YEAR.search(text) or words & _MONTHS or words & _TIME_WORDS),
+        "number": bool(_DIGITS.search(text) or words & _NUMBER_WORDS),
+        "cause": bool(words & _CAUSE_WORDS),
+        "place": bool(words & _PLACE_WORDS),
+        "person": bool(words & _PERSON_WORDS),
     }
 
 
