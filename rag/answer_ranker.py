@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.answer_features import FEATURE_NAMES
 
+#: Where the shipped weights live (``Settings.answer_ranker_path`` by default).
 WEIGHTS_PATH = Path(__file__).with_name("answer_ranker.json")
 
 
@@ -35,6 +36,12 @@ class RankerModel:
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         return ((features - self.mean) / self.scale) @ self.weights
+
+    @classmethod
+    def neutral(cls) -> RankerModel:
+        """A model that scores every candidate alike (what training starts from)."""
+        zeros = np.zeros(len(FEATURE_NAMES))
+        return cls(zeros, np.ones(len(FEATURE_NAMES)), zeros, 0.0)
 
     @classmethod
     def from_record(cls, record: dict) -> RankerModel:

@@ -62,6 +62,8 @@ class Settings:
     #: The cross-language threshold when no dictionary is installed: English questions then have no
     #: terms to cover, so the confidence is the passage and sentence cosines alone (calibrated the same way).
     abstain_threshold_cross_without_dictionary: float = 0.7698
+    #: The learned answer ranker's weights (written by ``python -m benchmarks.train_answer_ranker``).
+    answer_ranker_path: Path = PROJECT_ROOT / "rag" / "answer_ranker.json"
     #: Abstention judges the best ``abstention_depth`` passages whatever ``top_k`` asks for, so the
     #: confidence (and whether the question is answered) does not move with the page's slider.
     abstention_depth: int = 5

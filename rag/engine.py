@@ -98,7 +98,7 @@ class Engine:
         self._composer = AnswerComposer(
             QuestionTermFinder(store.term_weights, language, self._lexicon, names),
             Abstention.from_settings(self.settings),
-            CandidateScorer(store, sentence_map, AnswerRanker.load()),
+            CandidateScorer(store, sentence_map, AnswerRanker.load(self.settings.answer_ranker_path)),
             AnswerWriter(store, language, self.settings.max_sentences, self.settings.max_citations),
             self.settings.abstention_depth,
         )

@@ -37,15 +37,16 @@ def test_features_follow_the_named_order():
     assert evidence(question_numbers=frozenset({"2022"})).vector()[FEATURE_NAMES.index("number_not_in_question")] == 0
 
 
-def test_the_shipped_weights_state_their_origin_and_fit_the_features():
-    record = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("path", [WEIGHTS_PATH, WEIGHTS_PATH.with_name("answer_ranker_learned.json")])
+def test_the_weights_files_state_their_origin_and_fit_the_features(path: Path):
+    record = json.loads(path.read_text(encoding="utf-8"))
     assert "tuning half" in record["origin"] and record["features"] == list(FEATURE_NAMES)
-    ranker = AnswerRanker.load()
-    assert set(ranker.models) == {"same", "cross"}
+    assert set(AnswerRanker.load(path).models) == {"same", "cross"}
 
 
-def test_a_closer_sentence_with_more_question_terms_ranks_higher():
-    ranker = AnswerRanker.load()
+@pytest.mark.parametrize("path", [WEIGHTS_PATH, WEIGHTS_PATH.with_name("answer_ranker_learned.json")])
+def test_a_closer_sentence_with_more_question_terms_ranks_higher(path: Path):
+    ranker = AnswerRanker.load(path)
     better = evidence(sentence_cosine=0.87, term_share=0.9).vector()
     worse = evidence(sentence_cosine=0.80, term_share=0.1).vector()
     for kind in ("same", "cross"):
