@@ -1,10 +1,12 @@
-"""The learned answer-sentence ranker: a linear score over ``rag.answer_features``, one model for
-questions in the articles' language (``same``) and one for questions in another (``cross``).
+"""The answer-sentence ranker: a linear score over ``rag.answer_features``, one model for questions
+in the articles' language (``same``) and one for questions in another (``cross``).
 
-The weights live in ``rag/answer_ranker.json``, written by ``python -m benchmarks.train_answer_ranker``
-(pairwise logistic regression on the XQuAD tuning half; the file states its origin), one weight per
-named feature. Scores only compare the candidates of one question: the best is quoted, and the
-second best too when it scores within the model's ``second_sentence_margin`` of it.
+``python -m benchmarks.train_answer_ranker`` writes two weights files, each stating its origin, one
+weight per named feature: ``answer_ranker_learned.json`` (softmax regression on the XQuAD tuning half)
+and ``answer_ranker.json``, the shipped one (the earlier hand-set score, which the learned weights did
+not beat; see README). ``Settings.answer_ranker_path`` picks one. Scores only compare the candidates
+of one question: the best is quoted, and the second best too when it scores within the model's
+``second_sentence_margin`` of it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Answer candidates: the sentences that could answer a question, each scored by the learned ranker.
+"""Answer candidates: the sentences that could answer a question, each scored by the answer ranker.
 
 Candidates are the sentences of the retrieved passages, the corpus's best-matching sentences, and
 the sentences just before and after the best passage in its article (an answer often sits across a
-passage boundary). Each is described by ``rag.answer_features`` and scored by ``rag.answer_ranker``,
-whose weights were learned on the XQuAD tuning half.
+passage boundary). Each is described by ``rag.answer_features`` and scored by ``rag.answer_ranker``
+(the weights file says where its weights come from).
 """
 
 from __future__ import annotations
