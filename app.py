@@ -265,7 +265,7 @@ def text_html(text: str, css_class: str) -> str:
 def sentence_html(sentence: AnswerSentence, answer_language: str) -> str:
     """One answer sentence as a paragraph: a quote in another language than the answer's between
     quotation marks, then its citation markers (kept on the line of the words they cite)."""
-    text = escaped(sentence.text)
+    text = escaped(sentence.shown_text)
     if sentence.role == "quote" and sentence.language != answer_language:
         text = f"“{text}”"
     markers = "".join(f"{MARKER_START}[{n}]</span>" for n in sentence.citations)

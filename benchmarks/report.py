@@ -33,6 +33,12 @@ def retrieval_table(quality: dict) -> str:
             scores = quality["retrieval"][pair][mode]
             row += [f"{scores['recall@1']:.3f}", f"{scores['recall@5']:.3f}", f"{scores['mrr@10']:.3f}"]
         rows.append(row)
+        if "report_half" in quality["retrieval"][PAIRS[0]][mode]:
+            half = [f"{mode}, report half only"]
+            for pair in PAIRS:
+                scores = quality["retrieval"][pair][mode]["report_half"]
+                half += [f"{scores['recall@1']:.3f}", f"{scores['recall@5']:.3f}", f"{scores['mrr@10']:.3f}"]
+            rows.append(half)
     for name, values in quality["reference_recall@1"].items():
         rows.append([f"reference: {name}", f"{values['en->ar']:.3f}", "", "", f"{values['ar->ar']:.3f}", "", ""])
     header = ["ranker", "en→ar R@1", "en→ar R@5", "en→ar MRR@10", "ar→ar R@1", "ar→ar R@5", "ar→ar MRR@10"]
@@ -40,6 +46,8 @@ def retrieval_table(quality: dict) -> str:
 
 
 def answer_row(name: str, a: dict) -> list[str]:
+    if "tuning_half" in a:
+        name += f" ({a['half']} half, {a['n']} questions; tuning half {a['tuning_half']['n']})"
     return [
         name,
         pct(a["answer_contains_gold"]),

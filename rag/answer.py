@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from rag.arabic import Language
+from rag.footnotes import without_footnote_marks
 
 Role = Literal["framing", "quote"]
 
@@ -45,12 +46,18 @@ class AnswerSentence:
     end: int | None = None
     language: Language | None = None
 
+    @property
+    def shown_text(self) -> str:
+        """The text to show: a quote without the source's own footnote marks ("[12]"), which would
+        read as the engine's citation numbers; ``text`` and the offsets stay the article's."""
+        return without_footnote_marks(self.text) if self.role == "quote" else self.text
+
     def display(self, answer_language: Language) -> str:
         """The sentence as shown: a quote in another language than the answer's between quotation
         marks, each quote followed by its citation markers."""
         if self.role == "framing":
             return self.text
-        text = self.text if self.language == answer_language else f"“{self.text}”"
+        text = self.shown_text if self.language == answer_language else f"“{self.shown_text}”"
         markers = "".join(f"[{n}]" for n in self.citations)
         return f"{text} {markers}" if markers else text
 

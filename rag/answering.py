@@ -23,14 +23,24 @@ class AnswerComposer:
     scorer: CandidateScorer
     writer: AnswerWriter
 
-    def compose(self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray) -> Answer:
+    #: Abstention judges this many of the best passages, whatever ``top_k`` the caller asks for.
+    abstention_depth: int = 5
+
+    def compose(
+        self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray, top_k: int
+    ) -> Answer:
+        """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
+        passages (when the corpus has them), on which the abstention decision is taken."""
         terms = self.terms.find(question, language)
         threshold = self.abstention.threshold(terms)
-        confidence = self.abstention.confidence(hits, terms.weighted)
+        judged = hits[: self.abstention_depth]
+        best_sentence = self.scorer.best_sentence_cosine(judged, query_vector)
+        confidence = self.abstention.confidence(judged, terms.weighted, best_sentence)
         if confidence < threshold:
             return abstained(question, language, confidence, threshold)
-        candidates = self.scorer.candidates(hits, query_vector, terms.weighted)
-        chosen = self.writer.choose(candidates)
+        candidates = self.scorer.candidates(question, language, hits[:top_k], query_vector, terms.weighted)
+        margin = self.scorer.ranker.second_sentence_margin(self.scorer.ranker_language(language))
+        chosen = self.writer.choose(candidates, margin)
         if not chosen:
             return abstained(question, language, confidence, threshold)
         return self.writer.write(question, language, chosen, candidates, confidence, threshold)

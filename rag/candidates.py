@@ -1,24 +1,27 @@
-"""Answer candidates: the sentences that could answer a question, each scored.
+"""Answer candidates: the sentences that could answer a question, each scored by the answer ranker.
 
-Candidates are the sentences of the retrieved passages plus the corpus's best-matching sentences.
-A sentence's score is its cosine to the question, plus ``PASSAGE_WEIGHT`` times the best cosine of a
-passage holding it, plus ``TERM_WEIGHT`` times the IDF-weighted share of the question's terms that it
-contains (``rag.term_matching``). Weights chosen on the XQuAD tuning half (even-numbered articles).
+Candidates are the sentences of the retrieved passages, the corpus's best-matching sentences, and
+the sentences just before and after the best passage in its article (an answer often sits across a
+passage boundary). Each is described by ``rag.answer_features`` and scored by ``rag.answer_ranker``
+(the weights file says where its weights come from).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.arabic import has_letters
+from rag.answer_features import CandidateEvidence
+from rag.answer_ranker import AnswerRanker
+from rag.arabic import Language, has_letters
+from rag.footnotes import trim_footnote_marks, without_footnote_marks
+from rag.question_types import numbers, question_type
 from rag.retrieval import Hit
 from rag.term_matching import WeightedTerms, matched_share
 from rag.vectorstore import VectorStore
 
-PASSAGE_WEIGHT = 0.5
-TERM_WEIGHT = 0.1
 #: Besides the sentences of the retrieved passages, the best sentences of the whole corpus compete.
 GLOBAL_SENTENCES = 10
 #: A candidate shorter than this many characters is not an answer on its own.
@@ -27,7 +30,8 @@ MIN_SENTENCE_CHARS = 25
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence (clipped to the passage that cites it) that could answer the question."""
+    """A sentence (clipped to the passage that cites it) that could answer the question; ``score``
+    is the ranker's, comparable between the candidates of one question."""
 
     chunk_position: int
     sentence: int
@@ -38,14 +42,42 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate before the ranker has scored it: where it is and its features."""
+
+    chunk_position: int
+    sentence: int
+    start: int
+    end: int
+    passage_score: float
+    features: np.ndarray
+
+
+@dataclass(frozen=True)
 class SentenceMap:
     """Which passages overlap each sentence, and which sentences each passage holds."""
 
     chunks_of_sentence: list[list[int]]
     sentences_of_chunk: list[list[int]]
+    #: The article of each sentence (sentences are stored in article order).
+    doc_of_sentence: list[str]
+    corpus_language: Language
+
+    def is_first(self, sentence: int) -> bool:
+        """Whether the sentence opens its article."""
+        return sentence == 0 or self.doc_of_sentence[sentence - 1] != self.doc_of_sentence[sentence]
+
+    def neighbours(self, chunk_position: int) -> list[int]:
+        """The sentences of the same article just before and just after a passage's sentences."""
+        held = self.sentences_of_chunk[chunk_position]
+        if not held:
+            return []
+        doc = self.doc_of_sentence[held[0]]
+        around = (min(held) - 1, max(held) + 1)
+        return [s for s in around if 0 <= s < len(self.doc_of_sentence) and self.doc_of_sentence[s] == doc]
 
     @classmethod
-    def build(cls, store: VectorStore) -> SentenceMap:
+    def build(cls, store: VectorStore, corpus_language: Language) -> SentenceMap:
         chunks_by_doc: dict[str, list[int]] = {}
         for position, chunk in enumerate(store.chunks):
             chunks_by_doc.setdefault(chunk.doc_id, []).append(position)
@@ -61,42 +93,109 @@ class SentenceMap:
         for sentence, chunks in enumerate(chunks_of_sentence):
             for chunk in chunks:
                 sentences_of_chunk[chunk].append(sentence)
-        return cls(chunks_of_sentence, sentences_of_chunk)
+        doc_of_sentence = [sentence.doc_id for sentence in store.sentences]
+        return cls(chunks_of_sentence, sentences_of_chunk, doc_of_sentence, corpus_language)
 
 
 @dataclass
 class CandidateScorer:
     store: VectorStore
     sentence_map: SentenceMap
+    ranker: AnswerRanker
 
-    def candidates(self, hits: list[Hit], query_vector: np.ndarray, terms: WeightedTerms) -> list[Candidate]:
-        """Sentences of the retrieved passages and the corpus's best sentences, scored and sorted."""
+    def candidates(
+        self,
+        question: str,
+        language: Language,
+        hits: list[Hit],
+        query_vector: np.ndarray,
+        terms: WeightedTerms,
+    ) -> list[Candidate]:
+        """The candidates, best first, scored by the ranker for questions in ``language``."""
+        found = self.evidence(question, hits, query_vector, terms)
+        if not found:
+            return []
+        scores = self.ranker.scores(np.vstack([f.features for f in found]), self.ranker_language(language))
+        candidates = [
+            Candidate(f.chunk_position, f.sentence, f.start, f.end, float(score), f.passage_score)
+            for f, score in zip(found, scores, strict=True)
+        ]
+        candidates.sort(key=lambda c: (-c.score, c.sentence))
+        return candidates
+
+    def ranker_language(self, language: Language) -> str:
+        """The ranker model for a question: ``same`` (the articles' language) or ``cross``."""
+        return "same" if language == self.corpus_language else "cross"
+
+    @property
+    def corpus_language(self) -> Language:
+        return self.sentence_map.corpus_language
+
+    def evidence(
+        self, question: str, hits: list[Hit], query_vector: np.ndarray, terms: WeightedTerms
+    ) -> list[ScoredSentence]:
+        """Every candidate sentence with its features (``rag.answer_features``)."""
+        if not hits:
+            return []
         sentence_scores = self.store.sentence_vectors @ query_vector
-        hit_chunks = {h.position for h in hits}
-        pool = {s for p in hit_chunks for s in self.sentence_map.sentences_of_chunk[p]}
-        best = min(GLOBAL_SENTENCES, len(sentence_scores))
-        if best:  # the top sentences in any order: a partial sort, not a full one per question
-            pool.update(int(i) for i in np.argpartition(-sentence_scores, best - 1)[:best])
+        pool = self._pool(hits, sentence_scores)
         chunks_of = self.sentence_map.chunks_of_sentence
+        rank = {h.position: r for r, h in enumerate(hits)}
+        lexical = sorted((h for h in hits if h.lexical_score > 0), key=lambda h: -h.lexical_score)
+        lexical_rank = {h.position: r for r, h in enumerate(lexical)}
         needed = {c for s in pool for c in chunks_of[s]}
         chunk_scores = {h.position: h.dense_score for h in hits}
         chunk_scores.update(self.store.chunk_scores(query_vector, sorted(needed - chunk_scores.keys())))
+        best_passage = max(h.dense_score for h in hits)
+        best_sentence = float(max(sentence_scores[s] for s in pool))
+        in_best = set(self.sentence_map.sentences_of_chunk[hits[0].position])
+        kind, question_numbers = question_type(question), numbers(question)
         found = []
-        for sentence in pool:
-            chunk = self._citing_chunk(sentence, chunk_scores, hit_chunks)
-            start, end = self.clip(sentence, chunk)
-            text = self.store.text(self.store.chunks[chunk].doc_id, start, end)
-            if not has_letters(text) or len(text) < min(MIN_SENTENCE_CHARS, self._length(sentence)):
+        for sentence, neighbour_only in pool.items():
+            chunk = self._citing_chunk(sentence, chunk_scores, rank.keys())
+            doc_id = self.store.chunks[chunk].doc_id
+            start, end = trim_footnote_marks(self.store.articles[doc_id].text, *self.clip(sentence, chunk))
+            text = self.store.text(doc_id, start, end)
+            if not has_letters(without_footnote_marks(text)) or len(text) < min(
+                MIN_SENTENCE_CHARS, self._length(sentence)
+            ):
                 continue  # letterless, or a short fragment of a sentence the passage cuts
-            score = float(sentence_scores[sentence])
-            score += PASSAGE_WEIGHT * max(chunk_scores[c] for c in chunks_of[sentence])
-            if terms:
-                score += TERM_WEIGHT * matched_share(terms, text)
-            found.append(Candidate(chunk, sentence, start, end, score, chunk_scores[chunk]))
-        found.sort(key=lambda c: (-c.score, c.sentence))
+            ranks = [rank[c] for c in chunks_of[sentence] if c in rank]
+            lexical_ranks = [lexical_rank[c] for c in chunks_of[sentence] if c in lexical_rank]
+            evidence = CandidateEvidence(
+                sentence_cosine=float(sentence_scores[sentence]),
+                best_sentence_cosine=best_sentence,
+                passage_cosine=max(chunk_scores[c] for c in chunks_of[sentence]),
+                best_passage_cosine=best_passage,
+                passage_rank=min(ranks) if ranks else None,
+                lexical_rank=min(lexical_ranks) if lexical_ranks else None,
+                in_best_passage=sentence in in_best,
+                term_share=matched_share(terms, text) if terms else 0.0,
+                question_kind=kind,
+                text=text,
+                question_numbers=question_numbers,
+                first_in_article=self.sentence_map.is_first(sentence),
+                neighbour_only=neighbour_only,
+            )
+            found.append(ScoredSentence(chunk, sentence, start, end, chunk_scores[chunk], evidence.vector()))
         return found
 
-    def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: set[int]) -> int:
+    def best_sentence_cosine(self, hits: list[Hit], query_vector: np.ndarray) -> float:
+        """The best cosine to the question of a sentence of these passages (0 when they hold none)."""
+        held = sorted({s for h in hits for s in self.sentence_map.sentences_of_chunk[h.position]})
+        return float((self.store.sentence_vectors[held] @ query_vector).max()) if held else 0.0
+
+    def _pool(self, hits: list[Hit], sentence_scores: np.ndarray) -> dict[int, bool]:
+        """Candidate sentences, each marked True when only its place beside the best passage brings it."""
+        pool = dict.fromkeys((s for h in hits for s in self.sentence_map.sentences_of_chunk[h.position]), False)
+        best = min(GLOBAL_SENTENCES, len(sentence_scores))
+        if best:  # the top sentences in any order: a partial sort, not a full one per question
+            pool.update(dict.fromkeys((int(i) for i in np.argpartition(-sentence_scores, best - 1)[:best]), False))
+        for neighbour in self.sentence_map.neighbours(hits[0].position):
+            pool.setdefault(neighbour, True)
+        return pool
+
+    def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: Collection[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""
 
         def preference(chunk: int) -> tuple:

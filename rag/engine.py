@@ -16,6 +16,7 @@ import numpy as np
 
 from rag.abstention import Abstention
 from rag.answer import Answer
+from rag.answer_ranker import AnswerRanker
 from rag.answering import AnswerComposer
 from rag.arabic import Language
 from rag.articles import SkippedFile, load_articles
@@ -29,6 +30,7 @@ from rag.indexing import OpenedStore, Progress, is_live, open_index, write_index
 from rag.lexicon import LexiconLoader
 from rag.library import TRASH, SkippedUpload, Upload, add_uploads, trash_articles
 from rag.locking import StoreLock
+from rag.names import NameIndex
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
@@ -134,21 +136,27 @@ class Engine:
     def __post_init__(self) -> None:
         store = self._opened.store
         language = corpus_language(store)
-        sentence_map = SentenceMap.build(store)
+        sentence_map = SentenceMap.build(store, language)
         checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
         self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
-        self._retriever = Retriever(store, self._embedder, language, self.settings.fusion_depth, self.settings.rrf_k)
+        names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
+        self._retriever = Retriever(
+            store,
+            self._embedder,
+            language,
+            sentence_map.sentences_of_chunk,
+            names,
+            self.settings.fusion_depth,
+            self.settings.rrf_k,
+            self.settings.passage_sentence_weight,
+            self.settings.name_weight,
+        )
         self._composer = AnswerComposer(
-            QuestionTermFinder(store.term_weights, language, self._lexicon),
+            QuestionTermFinder(store.term_weights, language, self._lexicon, names),
             Abstention.from_settings(self.settings),
-            CandidateScorer(store, sentence_map),
-            AnswerWriter(
-                store,
-                language,
-                self.settings.max_sentences,
-                self.settings.max_citations,
-                self.settings.sentence_keep_ratio,
-            ),
+            CandidateScorer(store, sentence_map, AnswerRanker.load(self.settings.answer_ranker_path)),
+            AnswerWriter(store, language, self.settings.max_sentences, self.settings.max_citations),
+            self.settings.abstention_depth,
         )
 
     @classmethod
@@ -335,8 +343,12 @@ class Engine:
         return self._answer_and_hits(question, vector, top_k)[0]
 
     def _answer_and_hits(self, question: Question, vector: np.ndarray, top_k: int | None) -> tuple[Answer, list[Hit]]:
-        hits = self._retriever.retrieve(question.text, question.language, top_k or self.settings.top_k, vector)
-        return self._composer.compose(question.text, question.language, hits, vector), hits
+        """The answer and the ``top_k`` passages retrieved for it; abstention is decided at a fixed
+        depth (``abstention_depth``) whatever ``top_k`` is."""
+        top_k = top_k or self.settings.top_k
+        depth = max(top_k, self.settings.abstention_depth)
+        hits = self._retriever.retrieve(question.text, question.language, depth, vector)
+        return self._composer.compose(question.text, question.language, hits, vector, top_k), hits[:top_k]
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

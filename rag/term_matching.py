@@ -1,7 +1,8 @@
 """Match a question's terms against answer sentences, each term weighted by how rare it is.
 
 The terms are the question's own words (stemmed) for a question in the articles' language, and
-their dictionary translations for an English question over Arabic articles (``rag.lexicon``).
+their dictionary translations for an English question over Arabic articles (``rag.lexicon``),
+together with the Arabic spellings of the names it mentions (``rag.names``).
 
 An Arabic word carries clitics in front (و، ب، ل، ف، ك، ال) and endings behind (ـات، ـة، ـا), so
 a term matches a word when the word, with or without its leading clitics, starts with the term:
@@ -26,6 +27,7 @@ from typing import Literal
 
 from rag.arabic import CLITIC_PREFIXES, MIN_STEM, Language, normalize, word_forms, word_stem, words
 from rag.lexicon import LexiconLoader
+from rag.names import NameIndex
 
 _AFTER_ALL_FORMS = "\U0010ffff"
 
@@ -138,6 +140,7 @@ class QuestionTermFinder:
     weights: TermWeights
     corpus_language: Language
     lexicon: LexiconLoader
+    names: NameIndex | None = None
 
     def find(self, question: str, language: Language) -> QuestionTerms:
         if language == self.corpus_language:
@@ -145,5 +148,6 @@ class QuestionTermFinder:
         if language == "en" and self.corpus_language == "ar":
             lexicon = self.lexicon.get()
             if lexicon is not None:
-                return QuestionTerms(self.weights.weigh(lexicon.term_groups(question)), "dictionary")
+                groups = lexicon.term_groups(question) + (self.names.term_groups(question) if self.names else [])
+                return QuestionTerms(self.weights.weigh(list(dict.fromkeys(groups))), "dictionary")
         return QuestionTerms([], "none")

@@ -196,7 +196,13 @@ class SupportChecker:
         sentence_map: SentenceMap | None = None,
     ) -> SupportChecker:
         """A checker over ``store`` (``sentence_map`` is built when not given)."""
-        return cls(store, sentence_map or SentenceMap.build(store), embedder, corpus_language(store), lexicon)
+        return cls(
+            store,
+            sentence_map or SentenceMap.build(store, corpus_language(store)),
+            embedder,
+            corpus_language(store),
+            lexicon,
+        )
 
     def verify(self, text: str, passages: Sequence[Citation]) -> Verdict:
         """Keep the sentences of ``text`` that cite only ``passages`` and that they support."""

@@ -26,15 +26,15 @@ class AnswerWriter:
     corpus_language: Language
     max_sentences: int = 2
     max_citations: int = 3
-    sentence_keep_ratio: float = 0.97
 
-    def choose(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The best candidates, up to ``max_sentences``, each close to the best and saying something new."""
+    def choose(self, candidates: list[Candidate], margin: float) -> list[Candidate]:
+        """The best candidates, up to ``max_sentences``, each scoring within ``margin`` of the best
+        (the ranker's second-sentence margin) and saying something new."""
         chosen: list[Candidate] = []
         for candidate in candidates:
             if len(chosen) == self.max_sentences:
                 break
-            if chosen and candidate.score < self.sentence_keep_ratio * chosen[0].score:
+            if chosen and candidate.score < chosen[0].score - margin:
                 break
             if any(self._same_sentence_or_claim(c, candidate) for c in chosen):
                 continue

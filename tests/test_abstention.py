@@ -12,19 +12,20 @@ def finder(store: VectorStore, settings: Settings, lexicon_path: Path | None = N
     return QuestionTermFinder(store.term_weights, "ar", LexiconLoader(lexicon_path or settings.lexicon_path))
 
 
-def test_confidence_adds_the_question_terms_found_in_a_retrieved_passage(
+def test_confidence_mixes_passage_and_sentence_cosines_and_adds_the_question_terms_found(
     engine: Engine, seed_store: VectorStore, seed_settings: Settings
 ):
     abstention = Abstention.from_settings(seed_settings)
     question = "متى ستعقد المحادثات في جنيف؟"
     hits: list[Hit] = engine.retrieve(question, seed_settings.top_k)
     best_cosine = max(h.dense_score for h in hits)
+    mixed = (1 - seed_settings.abstain_sentence_weight) * best_cosine + seed_settings.abstain_sentence_weight * 0.9
     terms = finder(seed_store, seed_settings).find(question, "ar")
     assert terms.source == "own" and terms.weighted
-    with_terms = abstention.confidence(hits, terms.weighted)
-    assert best_cosine < with_terms <= best_cosine + seed_settings.abstain_coverage_weight
-    assert abstention.confidence(hits, []) == best_cosine
-    assert abstention.confidence([], []) == 0.0
+    with_terms = abstention.confidence(hits, terms.weighted, 0.9)
+    assert mixed < with_terms <= mixed + seed_settings.abstain_coverage_weight
+    assert abstention.confidence(hits, [], 0.9) == mixed
+    assert abstention.confidence([], [], 0.9) == 0.0
 
 
 def test_threshold_follows_where_the_question_terms_came_from(seed_settings: Settings):

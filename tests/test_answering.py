@@ -106,3 +106,18 @@ def test_source_footnote_marks_are_not_citation_markers(tmp_path: Path, engine: 
     answer = engine.with_settings(docs_dir=docs, store_dir=tmp_path / "store").ask("متى سيقام مهرجان الزهور؟")
     assert "[12]" in answer.quotes[0].text  # quoted exactly, yet only the structure carries citations
     assert answer.quotes[0].citations == (1,) and len(answer.citations) == 1
+    assert "[12]" not in answer.text and "الحديقة المركزية بمشاركة" in answer.text  # nor does it show
+
+
+@pytest.mark.parametrize("question", ["متى ستعقد المحادثات في جنيف؟", "What did Washington offer on missiles?"])
+def test_confidence_does_not_move_with_top_k(engine: Engine, question: str):
+    confidences = {engine.ask(question, top_k=k).confidence for k in (1, 3, 10)}
+    assert len(confidences) == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "name"), [("What did Ryabkov say?", "ريابكوف"), ("What did Blinken say?", "بلينكن")]
+)
+def test_english_questions_find_people_by_their_arabic_spelling(engine: Engine, question: str, name: str):
+    answer = engine.ask(question)
+    assert not answer.abstained and name in answer.quotes[0].text
