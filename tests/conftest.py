@@ -10,12 +10,19 @@ import pytest
 
 from benchmarks.local_llm import LocalModelServer, missing_packages
 from rag import PROJECT_ROOT, Engine, Settings
+from rag.articles import load_articles
 from rag.embedding import Embedder
+from rag.indexing import open_index
 from rag.lexicon import LexiconLoader
 from rag.vectorstore import VectorStore, load_store
 from rag.verification import SupportChecker
 
 SEEDS = PROJECT_ROOT / "seeds"
+#: Two short articles for tests that build and rebuild a small index of their own.
+SMALL_ARTICLES = {
+    "geneva": "محادثات جنيف\n\nقال متحدث إن المحادثات الأمريكية الروسية ستعقد في العاشر من يناير في جنيف.",
+    "sanctions": "عقوبات\n\nقد تستهدف العقوبات قطاعات الدفاع والطيران المدني في روسيا، وفق مصدر مطلع.",
+}
 FIXED_QUESTIONS = PROJECT_ROOT.parent / "shared" / "questions" / "fixed.jsonl"
 
 
@@ -75,3 +82,20 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalModelS
     server = start_llm_server(tmp_path_factory.mktemp("llm") / "server.log")
     yield server
     server.stop()
+
+
+@pytest.fixture()
+def small(tmp_path: Path, embedder: Embedder):
+    """``(docs, settings, open_)`` over SMALL_ARTICLES in a store of the test's own; ``open_(**changes)``
+    opens the index with some settings changed (``force_rebuild=True`` to rebuild)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in SMALL_ARTICLES.items():
+        (docs / f"{name}.txt").write_text(text, encoding="utf-8")
+    settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
+
+    def open_(force_rebuild: bool = False, **changes):
+        current = settings.with_changes(**changes)
+        return open_index(load_articles(current.docs_dir).articles, embedder, current, force_rebuild=force_rebuild)
+
+    return docs, settings, open_

@@ -6,30 +6,8 @@ import pytest
 
 import rag.vectorstore as vectorstore
 from rag import Engine, IndexCorruptError, Settings, StoreMismatchError, StoreWriteError
-from rag.articles import load_articles
-from rag.embedding import Embedder
-from rag.indexing import open_index
 from rag.vectorstore import CURRENT, load_store
-
-ARTICLES = {
-    "geneva": "محادثات جنيف\n\nقال متحدث إن المحادثات الأمريكية الروسية ستعقد في العاشر من يناير في جنيف.",
-    "sanctions": "عقوبات\n\nقد تستهدف العقوبات قطاعات الدفاع والطيران المدني في روسيا، وفق مصدر مطلع.",
-}
-
-
-@pytest.fixture()
-def small(tmp_path: Path, embedder: Embedder):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in ARTICLES.items():
-        (docs / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
-
-    def open_(force_rebuild: bool = False, **changes):
-        current = settings.with_changes(**changes)
-        return open_index(load_articles(current.docs_dir).articles, embedder, current, force_rebuild=force_rebuild)
-
-    return docs, settings, open_
+from tests.conftest import SMALL_ARTICLES
 
 
 def test_first_open_builds_and_second_reuses(small):
@@ -51,7 +29,7 @@ def test_first_open_builds_and_second_reuses(small):
 def test_edited_article_or_settings_make_the_index_stale(small):
     docs, _, open_ = small
     open_()
-    (docs / "geneva.txt").write_text(ARTICLES["geneva"] + "\nسطر جديد.", encoding="utf-8")
+    (docs / "geneva.txt").write_text(SMALL_ARTICLES["geneva"] + "\nسطر جديد.", encoding="utf-8")
     updated = open_()
     assert updated.action == "updated"
     assert updated.reasons == ["articles changed (added 0, removed 0, edited 1)"]
@@ -145,7 +123,7 @@ def test_without_a_store_each_articles_folder_gets_its_own(tmp_path: Path):
 def test_an_update_embeds_only_new_and_edited_articles_and_equals_a_fresh_build(small):
     docs, _, open_ = small
     first = open_()
-    (docs / "geneva.txt").write_text(ARTICLES["geneva"] + "\nوأكد ريابكوف الموعد.", encoding="utf-8")
+    (docs / "geneva.txt").write_text(SMALL_ARTICLES["geneva"] + "\nوأكد ريابكوف الموعد.", encoding="utf-8")
     drills = "تدريبات\n\nأبدت واشنطن استعدادها لبحث قيود على التدريبات العسكرية."
     (docs / "drills.txt").write_text(drills, encoding="utf-8")
     updated = open_()

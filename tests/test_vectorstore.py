@@ -4,32 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import BuildInProgressError, Settings, StoreWriteError
-from rag.articles import load_articles
-from rag.embedding import Embedder
-from rag.indexing import open_index
+from rag import BuildInProgressError, StoreWriteError
 from rag.store_lock import build_lock
 from rag.vectorstore import BUILD_MARKER, CURRENT, IndexCorruptError, load_store
-
-ARTICLES = {
-    "geneva": "محادثات جنيف\n\nقال متحدث إن المحادثات الأمريكية الروسية ستعقد في العاشر من يناير في جنيف.",
-    "sanctions": "عقوبات\n\nقد تستهدف العقوبات قطاعات الدفاع والطيران المدني في روسيا، وفق مصدر مطلع.",
-}
-
-
-@pytest.fixture()
-def small(tmp_path: Path, embedder: Embedder):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in ARTICLES.items():
-        (docs / f"{name}.txt").write_text(text, encoding="utf-8")
-    settings = Settings().with_changes(docs_dir=docs, store_dir=tmp_path / "store")
-
-    def open_(force_rebuild: bool = False, **changes):
-        current = settings.with_changes(**changes)
-        return open_index(load_articles(current.docs_dir).articles, embedder, current, force_rebuild=force_rebuild)
-
-    return docs, settings, open_
 
 
 def builds(store_dir: Path) -> list[str]:
