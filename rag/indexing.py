@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.articles import Article, load_articles
-from rag.chunking import chunk_articles, split_article_sentences
+from rag.chunking import Chunk, Sentence, chunk_articles, split_article_sentences
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, StoreMismatchError
@@ -27,7 +27,7 @@ from rag.lexical import LexicalIndex
 from rag.locking import StoreLock
 from rag.store_lock import build_lock
 from rag.term_matching import TermWeights
-from rag.vector_backends import build_vector_index, check_backend, connect_backend
+from rag.vector_backends import VectorIndex, build_vector_index, check_backend, connect_backend
 from rag.vectorstore import (
     CURRENT,
     FORMAT_VERSION,
@@ -197,6 +197,36 @@ def build_index(
     """Chunk, split and embed ``articles`` into an unsaved ``VectorStore`` described by ``manifest``
     (its index kind, passage count and build time are filled in here)."""
     started = time.perf_counter()
+    embedded = embed_articles(articles, embedder, settings, progress)
+    kind = index_kind_for(len(embedded.chunks), settings)
+    index = build_vector_index(embedded.chunk_vectors, kind, settings, settings.store_location())
+    return VectorStore(
+        manifest=built_manifest(manifest, kind, len(embedded.chunks), started, index),
+        index=index,
+        chunks=embedded.chunks,
+        articles={a.doc_id: a for a in articles},
+        sentences=embedded.sentences,
+        sentence_vectors=embedded.sentence_vectors,
+        lexical=LexicalIndex.build([c.text for c in embedded.chunks]),
+        term_weights=TermWeights.build(embedded.sentence_texts),
+    )
+
+
+@dataclass(frozen=True)
+class EmbeddedArticles:
+    """Articles chunked and split, with a vector for every passage and every answer sentence."""
+
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    sentence_texts: list[str]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def embed_articles(
+    articles: list[Article], embedder: Embedder, settings: Settings, progress: Progress | None = None
+) -> EmbeddedArticles:
+    """Chunk and split ``articles`` and embed their passages and answer sentences, in batches."""
     chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
     sentences = split_article_sentences(articles)
     texts = {a.doc_id: a.text for a in articles}
@@ -206,25 +236,20 @@ def build_index(
         (sentence_texts, embedder.embed_answer_sentences),
     ]
     chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
-    kind = index_kind_for(len(chunks), settings)
-    index = build_vector_index(chunk_vectors, kind, settings, settings.store_location())
-    manifest = replace(
+    return EmbeddedArticles(chunks, sentences, sentence_texts, chunk_vectors, sentence_vectors)
+
+
+def built_manifest(
+    manifest: IndexManifest, kind: str, chunk_count: int, started: float, index: VectorIndex
+) -> IndexManifest:
+    """``manifest`` with what the build just made: index kind, passage count, build time, collection."""
+    return replace(
         manifest,
         index_kind=kind,
-        chunk_count=len(chunks),
+        chunk_count=chunk_count,
         built_at=time.time(),
         build_seconds=round(time.perf_counter() - started, 3),
         milvus_collection=index.collection,
-    )
-    return VectorStore(
-        manifest=manifest,
-        index=index,
-        chunks=chunks,
-        articles={a.doc_id: a for a in articles},
-        sentences=sentences,
-        sentence_vectors=sentence_vectors,
-        lexical=LexicalIndex.build([c.text for c in chunks]),
-        term_weights=TermWeights.build(sentence_texts),
     )
 
 
@@ -242,16 +267,9 @@ def update_index(
     started = time.perf_counter()
     saved = previous.manifest.articles
     kept = {doc_id for doc_id, checksum in manifest.articles.items() if saved.get(doc_id) == checksum}
-    fresh = [a for a in articles if a.doc_id not in kept]
-    new_chunks = chunk_articles(fresh, settings.chunk_size, settings.chunk_overlap)
-    new_sentences = split_article_sentences(fresh)
-    texts = {a.doc_id: a.text for a in articles}
-    new_sentence_texts = [texts[s.doc_id][s.start : s.end] for s in new_sentences]
-    jobs = [
-        ([c.text for c in new_chunks], embedder.embed_passages),
-        (new_sentence_texts, embedder.embed_answer_sentences),
-    ]
-    new_chunk_vectors, new_sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    new = embed_articles([a for a in articles if a.doc_id not in kept], embedder, settings, progress)
+    new_chunks, new_sentences, new_sentence_texts = new.chunks, new.sentences, new.sentence_texts
+    new_chunk_vectors, new_sentence_vectors = new.chunk_vectors, new.sentence_vectors
     chunk_rows = _rows_by_article(articles, previous.chunks, new_chunks, kept)
     sentence_rows = _rows_by_article(articles, previous.sentences, new_sentences, kept)
     chunks = [*previous.chunks, *new_chunks]
@@ -261,16 +279,8 @@ def update_index(
     dropped = [previous.text(s.doc_id, s.start, s.end) for s in previous.sentences if s.doc_id not in kept]
     kind = index_kind_for(len(chunk_rows), settings)
     index = build_vector_index(chunk_vectors[chunk_rows], kind, settings, settings.store_location())
-    manifest = replace(
-        manifest,
-        index_kind=kind,
-        chunk_count=len(chunk_rows),
-        built_at=time.time(),
-        build_seconds=round(time.perf_counter() - started, 3),
-        milvus_collection=index.collection,
-    )
     store = VectorStore(
-        manifest=manifest,
+        manifest=built_manifest(manifest, kind, len(chunk_rows), started, index),
         index=index,
         chunks=[chunks[i] for i in chunk_rows],
         articles={a.doc_id: a for a in articles},
