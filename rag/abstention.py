@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.errors import ModelLoadError
 from rag.retrieval import Hit
-from rag.term_matching import QuestionTerms, WeightedTerms, matched_share
+from rag.term_matching import QuestionTerms, WeightedTerms, matched_weight
 
 #: Where the shipped model lives (``Settings.abstention_model_path`` by default).
 MODEL_PATH = Path(__file__).with_name("abstention.json")
@@ -58,7 +58,7 @@ def answerability_features(
     held = sorted({s for h in hits for s in sentences_of_chunk[h.position]})
     sentence = float(sentence_scores[held].max()) if held else 0.0
     total = sum(weight for _, weight in terms)
-    matched = max((_matched_weight(terms, h.chunk.text) for h in hits), default=0.0)
+    matched = max((matched_weight(terms, h.chunk.text) for h in hits), default=0.0)
     return np.array(
         [
             max((h.dense_score for h in hits), default=0.0),
@@ -69,10 +69,6 @@ def answerability_features(
             total - matched,
         ]
     )
-
-
-def _matched_weight(terms: WeightedTerms, text: str) -> float:
-    return sum(weight for group, weight in terms if matched_share([(group, 1.0)], text) > 0)
 
 
 def _sentence_lead(sentence_scores: np.ndarray) -> float:
