@@ -5,9 +5,10 @@ Run: ``.venv/bin/python -m benchmarks.quality`` (writes ``benchmarks/results/qua
 
 from __future__ import annotations
 
+import json
 import time
 
-from benchmarks.common import log, write_result
+from benchmarks.common import WORK_DIR, log, write_result
 from benchmarks.corpus import LANGUAGES, asked, corpus_facts, load_default_xquad, open_engine
 from benchmarks.metrics import (
     abstention_rates,
@@ -16,12 +17,12 @@ from benchmarks.metrics import (
     retrieval_summary,
     threshold_for_answer_rate,
 )
-from benchmarks.xquad import Question, XQuAD, split_articles
+from benchmarks.xquad import Question, XQuAD, abstention_split, split_articles
 from rag import Answer, Engine, Settings, normalized_contains
 
 MODES = ("dense", "lexical", "hybrid")
-#: The engine's setting that holds each question language's threshold (the corpus is Arabic).
-THRESHOLD_SETTING = {"ar": "abstain_threshold", "en": "abstain_threshold_cross"}
+#: The abstention model (``rag/abstention.json``) that judges each question language (the corpus is Arabic).
+MODEL_KIND = {"ar": "own", "en": "dictionary"}
 #: Second operating point: answer at least this share of answerable (tuning-half) questions.
 ANSWER_RATE = 0.95
 #: Chunks retrieved per question: enough for 10 distinct paragraphs when paragraphs are split.
@@ -118,10 +119,10 @@ def evaluate_abstention(data: XQuAD, base: Engine) -> dict:
     """Index half of the articles; tune the threshold on one half of all articles, report on the other.
 
     Article ``i`` is indexed when ``i % 2 == 0``; it belongs to the tuning half when ``i % 4 in {0, 1}``
-    and to the report half otherwise, so each half has 12 indexed and 12 unindexed articles.
+    and to the report half otherwise, so each half has 12 indexed and 12 unindexed articles. The
+    shipped model and its thresholds were trained on the tuning half (``benchmarks.train_abstention``).
     """
-    indexed = split_articles(data.article_count, 2, {0})
-    tuning = split_articles(data.article_count, 4, {0, 1})
+    indexed, tuning = abstention_split(data.article_count)
     engine = open_engine([p for p in data.paragraphs if p.article in indexed], "xquad_half", base)
     scores = {lang: confidence_scores(engine, data.questions, lang) for lang in LANGUAGES}
 
@@ -138,7 +139,11 @@ def evaluate_abstention(data: XQuAD, base: Engine) -> dict:
     folds = {"tune_on_tuning_half": (tuning, report), "tune_on_report_half": (report, tuning)}
     shipped = shipped_thresholds(engine)
     results: dict[str, object] = {
-        "signal": "max dense cosine + 0.05 x question-term coverage over the best abstention_depth (5) hybrid hits",
+        "signal": (
+            "Answer.confidence: a logistic model's probability (rag/abstention.json, benchmarks.train_abstention) "
+            "over the best passage and sentence cosines of the best abstention_depth (5) hybrid hits, the corpus's "
+            "best sentence cosine above the median of its 50 best, and question-term coverage"
+        ),
         "criterion": "balanced accuracy = (abstain rate on unanswerable + answer rate on answerable) / 2",
         "indexed_articles": sorted(indexed),
         "tuning_articles": sorted(tuning),
@@ -185,20 +190,32 @@ def evaluate_abstention(data: XQuAD, base: Engine) -> dict:
     return results
 
 
+def abstention_record(settings: Settings) -> dict:
+    return json.loads(settings.abstention_model_path.read_text(encoding="utf-8"))
+
+
+def model_kind(engine: Engine, language: str) -> str:
+    """The abstention model that judges ``language`` questions (English ones without a dictionary: ``none``)."""
+    if language == "en" and engine.info().dictionary not in ("loaded", "installed"):
+        return "none"
+    return MODEL_KIND[language]
+
+
 def shipped_thresholds(engine: Engine) -> dict[str, float]:
     """The threshold the engine applies to questions of each language today."""
-    settings = engine.settings
-    return {
-        lang: float(getattr(settings, name, settings.abstain_threshold)) for lang, name in THRESHOLD_SETTING.items()
-    }
+    models = abstention_record(engine.settings)["models"]
+    return {lang: float(models[model_kind(engine, lang)]["threshold"]) for lang in MODEL_KIND}
 
 
-def threshold_changes(threshold: float, language: str) -> dict[str, float]:
-    """Settings changes that make the engine use ``threshold`` for questions in ``language``."""
-    name = THRESHOLD_SETTING[language]
-    if not hasattr(Settings, name):
-        name = "abstain_threshold"
-    return {name: threshold}
+def threshold_changes(engine: Engine, threshold: float, language: str) -> dict[str, object]:
+    """Settings changes that make the engine use ``threshold`` for questions in ``language``: a copy of
+    its abstention model file with that threshold, under ``work/``."""
+    record = abstention_record(engine.settings)
+    kind = model_kind(engine, language)
+    record["models"][kind]["threshold"] = threshold
+    path = WORK_DIR / f"abstention_{kind}_{threshold:.6f}.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return {"abstention_model_path": path}
 
 
 def ask_held_out(
@@ -208,7 +225,7 @@ def ask_held_out(
     paragraphs = [p for p in data.paragraphs if p.article in indexed]
     results = {}
     for language in LANGUAGES:
-        changes = threshold_changes(thresholds[language], language)
+        changes = threshold_changes(base, thresholds[language], language)
         engine = open_engine(paragraphs, "xquad_half", base, **changes)
         counts = {"answerable": 0, "unanswerable": 0, "abstain_answerable": 0, "abstain_unanswerable": 0}
         cited_gold = 0

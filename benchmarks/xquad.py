@@ -93,3 +93,9 @@ def write_corpus(paragraphs: list[Paragraph], folder: Path) -> list[Path]:
 def split_articles(article_count: int, modulus: int, keep: set[int]) -> set[int]:
     """Article indexes ``i`` with ``i % modulus in keep``: a deterministic, interleaved split."""
     return {i for i in range(article_count) if i % modulus in keep}
+
+
+def abstention_split(article_count: int) -> tuple[set[int], set[int]]:
+    """The indexed articles (``i % 2 == 0``; questions about the others are unanswerable) and the
+    tuning half (``i % 4 in {0, 1}``): each half holds as many indexed as unindexed articles."""
+    return split_articles(article_count, 2, {0}), split_articles(article_count, 4, {0, 1})

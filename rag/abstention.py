@@ -1,55 +1,159 @@
-"""Whether the articles answer a question at all: a confidence held against a per-language threshold.
+"""Whether the articles answer a question at all: a learned confidence held against a threshold.
 
-Confidence = the best retrieved passage's cosine to the question, mixed by
-``Settings.abstain_sentence_weight`` with the best cosine of a sentence of those passages, plus
-``Settings.abstain_coverage_weight`` times the largest IDF-weighted share of the question's terms found
-in one retrieved passage: a question about something the articles never name finds its rare words
-nowhere. It is computed over a fixed number of passages (``Settings.abstention_depth``), whatever
-``top_k`` asks for. The weights and the thresholds are tuned together on the XQuAD tuning half and
-live side by side in ``rag/config.py``.
+The confidence is a logistic model's probability that the question is answerable, over signals of
+the best ``Settings.abstention_depth`` passages (whatever ``top_k`` asks for) and of the whole corpus:
+
+- ``passage_cosine``: the best cosine of those passages to the question;
+- ``sentence_cosine``: the best cosine of one of their sentences;
+- ``sentence_lead``: how far the corpus's best sentence stands above the median of its
+  ``BACKGROUND_SENTENCES`` best. The small 4-bit model gives some questions high cosines to every
+  passage; what marks an answer is a sentence that stands out from the question's own background. A
+  corpus of fewer sentences has no background to tell: its lead is unknown and counts as average;
+- ``term_share``, ``matched_term_weight``, ``unmatched_term_weight``: the IDF-weighted share and sums of
+  the question's terms found (or not) in the passage holding most of them: a question about
+  something the articles never name finds its rare words nowhere.
+
+One model for each source of the question's terms (``own`` words, ``dictionary`` translations,
+``none``), with its threshold beside its weights in ``rag/abstention.json``, both written by
+``python -m benchmarks.train_abstention`` from the XQuAD tuning half, which states their origin.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
-from rag.config import Settings
+import numpy as np
+
+from rag.errors import ModelLoadError
 from rag.retrieval import Hit
-from rag.term_matching import QuestionTerms, WeightedTerms, matched_share
+from rag.term_matching import QuestionTerms, WeightedTerms, matched_weight
+
+#: Where the shipped model lives (``Settings.abstention_model_path`` by default).
+MODEL_PATH = Path(__file__).with_name("abstention.json")
+FEATURE_NAMES = (
+    "passage_cosine",
+    "sentence_cosine",
+    "sentence_lead",
+    "term_share",
+    "matched_term_weight",
+    "unmatched_term_weight",
+)
+#: The corpus's best sentences a question's best one is compared with (``sentence_lead``); with
+#: fewer sentences in the corpus, the lead is unknown (NaN) and counts as average.
+BACKGROUND_SENTENCES = 50
+
+
+class AbstentionModelError(ModelLoadError):
+    """The abstention model file is missing, unreadable or was trained on other features."""
+
+
+def answerability_features(
+    hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray, sentences_of_chunk: list[list[int]]
+) -> np.ndarray:
+    """The ``FEATURE_NAMES`` signals of a question whose best passages are ``hits`` and whose cosine to
+    every sentence of the corpus is ``sentence_scores``."""
+    held = sorted({s for h in hits for s in sentences_of_chunk[h.position]})
+    sentence = float(sentence_scores[held].max()) if held else 0.0
+    total = sum(weight for _, weight in terms)
+    matched = max((matched_weight(terms, h.chunk.text) for h in hits), default=0.0)
+    return np.array(
+        [
+            max((h.dense_score for h in hits), default=0.0),
+            sentence,
+            _sentence_lead(sentence_scores),
+            matched / total if total > 0 else 0.0,
+            matched,
+            total - matched,
+        ]
+    )
+
+
+def _sentence_lead(sentence_scores: np.ndarray) -> float:
+    """The best score minus the median of the ``BACKGROUND_SENTENCES`` best (a partial sort, not a
+    full one); NaN (unknown) for a corpus too small to have a background."""
+    if len(sentence_scores) < BACKGROUND_SENTENCES:
+        return math.nan
+    best = np.partition(sentence_scores, len(sentence_scores) - BACKGROUND_SENTENCES)[-BACKGROUND_SENTENCES:]
+    return float(best.max() - np.median(best))
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Standardization, logistic weights and the probability threshold for one kind of question."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float
+
+    def probability(self, features: np.ndarray) -> float:
+        """The probability that the question is answerable; an unknown (NaN) feature counts as its mean."""
+        standardized = np.nan_to_num((features - self.mean) / self.scale, nan=0.0)
+        logit = float(standardized @ self.weights + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, logit))))
+
+    @classmethod
+    def from_record(cls, record: dict) -> AnswerabilityModel:
+        return cls(
+            np.array([record["mean"][n] for n in FEATURE_NAMES]),
+            np.array([record["scale"][n] for n in FEATURE_NAMES]),
+            np.array([record["weights"][n] for n in FEATURE_NAMES]),
+            float(record["bias"]),
+            float(record["threshold"]),
+        )
+
+    def to_record(self) -> dict:
+        def named(values: np.ndarray) -> dict[str, float]:
+            return dict(zip(FEATURE_NAMES, np.round(values, 6).tolist(), strict=True))
+
+        return {
+            "weights": named(self.weights),
+            "bias": round(self.bias, 6),
+            "mean": named(self.mean),
+            "scale": named(self.scale),
+            "threshold": round(self.threshold, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    confidence: float
+    threshold: float
+
+    @property
+    def answers(self) -> bool:
+        return self.confidence >= self.threshold
 
 
 @dataclass(frozen=True)
 class Abstention:
-    same_language: float
-    cross_language: float
-    cross_language_without_dictionary: float
-    coverage_weight: float
-    sentence_weight: float
+    #: One model for each source of a question's terms: ``own``, ``dictionary``, ``none``.
+    models: dict[str, AnswerabilityModel]
+    sentence_vectors: np.ndarray
+    #: The sentences of each passage (``rag.candidates.SentenceMap.sentences_of_chunk``).
+    sentences_of_chunk: list[list[int]]
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Abstention:
-        return cls(
-            settings.abstain_threshold,
-            settings.abstain_threshold_cross,
-            settings.abstain_threshold_cross_without_dictionary,
-            settings.abstain_coverage_weight,
-            settings.abstain_sentence_weight,
-        )
+    @staticmethod
+    def load_models(path: Path = MODEL_PATH) -> dict[str, AnswerabilityModel]:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if tuple(record["features"]) != FEATURE_NAMES:
+                raise AbstentionModelError(f"{path} was trained on other features; run benchmarks.train_abstention")
+            return {source: AnswerabilityModel.from_record(model) for source, model in record["models"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise AbstentionModelError(f"cannot read the abstention model {path}: {error}") from error
 
-    def threshold(self, terms: QuestionTerms) -> float:
-        """The confidence below which a question is not answered, by where its terms came from:
-        its own words (the articles' language), dictionary translations, or none (cosine alone)."""
-        if terms.source == "own":
-            return self.same_language
-        if terms.source == "dictionary":
-            return self.cross_language
-        return self.cross_language_without_dictionary
+    def features(self, hits: list[Hit], terms: WeightedTerms, query_vector: np.ndarray) -> np.ndarray:
+        return answerability_features(hits, terms, self.sentence_vectors @ query_vector, self.sentences_of_chunk)
 
-    def confidence(self, hits: list[Hit], terms: WeightedTerms, best_sentence_cosine: float) -> float:
-        """The confidence over ``hits``, whose sentences' best cosine to the question is ``best_sentence_cosine``."""
+    def judge(self, hits: list[Hit], terms: QuestionTerms, query_vector: np.ndarray) -> Judgement:
+        """The confidence that ``hits`` (the best passages, at the abstention depth) answer the question,
+        and the threshold of the model for where its terms came from."""
+        model = self.models[terms.source]
         if not hits:
-            return 0.0
-        coverage = max(matched_share(terms, h.chunk.text) for h in hits) if terms else 0.0
-        passage = max(h.dense_score for h in hits)
-        closeness = (1 - self.sentence_weight) * passage + self.sentence_weight * best_sentence_cosine
-        return closeness + self.coverage_weight * coverage
+            return Judgement(0.0, model.threshold)
+        return Judgement(model.probability(self.features(hits, terms.weighted, query_vector)), model.threshold)

@@ -32,11 +32,9 @@ class AnswerComposer:
         """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
         passages (when the corpus has them), on which the abstention decision is taken."""
         terms = self.terms.find(question, language)
-        threshold = self.abstention.threshold(terms)
-        judged = hits[: self.abstention_depth]
-        best_sentence = self.scorer.best_sentence_cosine(judged, query_vector)
-        confidence = self.abstention.confidence(judged, terms.weighted, best_sentence)
-        if confidence < threshold:
+        judgement = self.abstention.judge(hits[: self.abstention_depth], terms, query_vector)
+        confidence, threshold = judgement.confidence, judgement.threshold
+        if not judgement.answers:
             return abstained(question, language, confidence, threshold)
         candidates = self.scorer.candidates(question, language, hits[:top_k], query_vector, terms.weighted)
         margin = self.scorer.ranker.second_sentence_margin(self.scorer.ranker_language(language))

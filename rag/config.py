@@ -38,12 +38,7 @@ _AT_LEAST_ONE = (
     "llm_max_tokens",
 )
 _AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold")
-_FINITE = (
-    "abstain_coverage_weight",
-    "abstain_threshold",
-    "abstain_threshold_cross",
-    "abstain_threshold_cross_without_dictionary",
-)
+_FINITE = ("passage_sentence_weight", "name_weight")
 ADMIN_CHOICES = ("auto", "on", "off")
 
 
@@ -80,21 +75,12 @@ class Settings:
     rrf_k: int = 60
     #: Answer sentences taken from the retrieved passages.
     max_sentences: int = 2
-    #: Abstain when the answer confidence (best passage cosine mixed half and half with the best cosine
-    #: of one of their sentences, + ``abstain_coverage_weight`` x question-term coverage, over the best
-    #: ``abstention_depth`` passages; see rag/abstention.py) is below a threshold: for questions in the
-    #: articles' language, and for questions in another language (cross-lingual scores run lower).
-    #: Weights and thresholds are tuned together on the XQuAD tuning half (half the articles indexed):
-    #: mixing in the sentence (0.5 and 1.0 tried, coverage 0-0.3) raised unanswerable English questions
-    #: refused there from 64% to 73%, Arabic from 94% to 94%; each threshold answers 95% of the tuning
-    #: half's answerable questions (benchmarks/quality.py, "answer_rate_operating_point").
-    abstain_coverage_weight: float = 0.05
-    abstain_sentence_weight: float = 0.5
-    abstain_threshold: float = 0.8504
-    abstain_threshold_cross: float = 0.7877
-    #: The cross-language threshold when no dictionary is installed: English questions then have no
-    #: terms to cover, so the confidence is the passage and sentence cosines alone (calibrated the same way).
-    abstain_threshold_cross_without_dictionary: float = 0.7698
+    #: Abstain when the confidence (a logistic model's probability that the articles answer the
+    #: question, over passage, sentence and question-term signals; see rag/abstention.py) is below the
+    #: threshold stored beside the model's weights, one model for each source of the question's terms
+    #: (own words, dictionary translations, none). Written by ``python -m benchmarks.train_abstention``
+    #: from the XQuAD tuning half; each threshold answers 95% of that half's answerable questions.
+    abstention_model_path: Path = PROJECT_ROOT / "rag" / "abstention.json"
     #: The learned answer ranker's weights (written by ``python -m benchmarks.train_answer_ranker``).
     answer_ranker_path: Path = PROJECT_ROOT / "rag" / "answer_ranker.json"
     #: Abstention judges the best ``abstention_depth`` passages whatever ``top_k`` asks for, so the

@@ -153,7 +153,11 @@ class Engine:
         )
         self._composer = AnswerComposer(
             QuestionTermFinder(store.term_weights, language, self._lexicon, names),
-            Abstention.from_settings(self.settings),
+            Abstention(
+                Abstention.load_models(self.settings.abstention_model_path),
+                store.sentence_vectors,
+                sentence_map.sentences_of_chunk,
+            ),
             CandidateScorer(store, sentence_map, AnswerRanker.load(self.settings.answer_ranker_path)),
             AnswerWriter(store, language, self.settings.max_sentences, self.settings.max_citations),
             self.settings.abstention_depth,

@@ -46,6 +46,9 @@ QUESTION_FRAMING = frozenset(
         "told",
     ]
 )
+#: Auxiliary verbs that scikit-learn's stop words lack ("do" is there): "What did Washington offer?"
+#: asks nothing about doing, yet the dictionary translates "did" as «عمل», a rare and telling term.
+AUXILIARY_VERBS = frozenset(["did", "does", "doing"])
 #: Arabic particles inside multi-word translations ("نوع من الخبز"); they carry no meaning alone.
 _ARABIC_PARTICLES = frozenset(normalize(w) for w in ["من", "في", "على", "إلى", "عن", "مع", "بشكل", "نحو"])
 #: A translation longer than this many words is a definition, not a counterpart.
@@ -104,7 +107,7 @@ class BilingualLexicon:
                 position += 2
                 continue
             word = tokens[position]
-            if word not in ENGLISH_STOP_WORDS and word not in QUESTION_FRAMING:
+            if word not in ENGLISH_STOP_WORDS and word not in QUESTION_FRAMING and word not in AUXILIARY_VERBS:
                 terms = self.lookup(word)
                 if terms:
                     groups.append(frozenset(terms))

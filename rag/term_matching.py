@@ -116,14 +116,18 @@ class TermWeights:
         return [(group, self.idf(group)) for group in groups]
 
 
+def matched_weight(weighted_groups: WeightedTerms, text: str) -> float:
+    """The summed IDF weight of the term groups that ``text`` contains."""
+    normalized = normalize(text)
+    return sum(weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
+
+
 def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     """The IDF-weighted share of the term groups that ``text`` contains (0 to 1)."""
     total = sum(weight for _, weight in weighted_groups)
     if total <= 0:
         return 0.0
-    normalized = normalize(text)
-    found = (weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
-    return sum(found) / total
+    return matched_weight(weighted_groups, text) / total
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,20 @@
+import json
+import math
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from rag import Engine, Settings
-from rag.abstention import Abstention
+from rag.abstention import (
+    BACKGROUND_SENTENCES,
+    FEATURE_NAMES,
+    Abstention,
+    AbstentionModelError,
+    AnswerabilityModel,
+    answerability_features,
+)
+from rag.errors import ModelLoadError
 from rag.lexicon import LexiconLoader
 from rag.retrieval import Hit
 from rag.term_matching import QuestionTermFinder, QuestionTerms
@@ -12,27 +25,85 @@ def finder(store: VectorStore, settings: Settings, lexicon_path: Path | None = N
     return QuestionTermFinder(store.term_weights, "ar", LexiconLoader(lexicon_path or settings.lexicon_path))
 
 
-def test_confidence_mixes_passage_and_sentence_cosines_and_adds_the_question_terms_found(
+def abstention(engine: Engine) -> Abstention:
+    return engine.components().composer.abstention
+
+
+def feature(features: np.ndarray, name: str) -> float:
+    return float(features[FEATURE_NAMES.index(name)])
+
+
+def test_features_describe_the_best_passages_and_the_question_terms_they_hold(
     engine: Engine, seed_store: VectorStore, seed_settings: Settings
 ):
-    abstention = Abstention.from_settings(seed_settings)
     question = "متى ستعقد المحادثات في جنيف؟"
-    hits: list[Hit] = engine.retrieve(question, seed_settings.top_k)
-    best_cosine = max(h.dense_score for h in hits)
-    mixed = (1 - seed_settings.abstain_sentence_weight) * best_cosine + seed_settings.abstain_sentence_weight * 0.9
+    vector = engine.embed_questions([question])[0]
+    hits: list[Hit] = engine.retrieve(question, seed_settings.abstention_depth)
     terms = finder(seed_store, seed_settings).find(question, "ar")
     assert terms.source == "own" and terms.weighted
-    with_terms = abstention.confidence(hits, terms.weighted, 0.9)
-    assert mixed < with_terms <= mixed + seed_settings.abstain_coverage_weight
-    assert abstention.confidence(hits, [], 0.9) == mixed
-    assert abstention.confidence([], [], 0.9) == 0.0
+    scores = seed_store.sentence_vectors @ vector
+    features = answerability_features(hits, terms.weighted, scores, abstention(engine).sentences_of_chunk)
+    assert feature(features, "passage_cosine") == max(h.dense_score for h in hits)
+    assert feature(features, "sentence_cosine") <= scores.max()
+    assert 0 < feature(features, "term_share") <= 1
+    total = sum(weight for _, weight in terms.weighted)
+    matched = feature(features, "matched_term_weight")
+    assert matched + feature(features, "unmatched_term_weight") == pytest.approx(total)
+    assert feature(features, "term_share") == pytest.approx(matched / total)
+    without_terms = answerability_features(hits, [], scores, abstention(engine).sentences_of_chunk)
+    assert [feature(without_terms, n) for n in ("term_share", "matched_term_weight", "unmatched_term_weight")] == [
+        0,
+        0,
+        0,
+    ]
 
 
-def test_threshold_follows_where_the_question_terms_came_from(seed_settings: Settings):
-    abstention = Abstention.from_settings(seed_settings)
-    assert abstention.threshold(QuestionTerms([], "own")) == seed_settings.abstain_threshold
-    assert abstention.threshold(QuestionTerms([], "dictionary")) == seed_settings.abstain_threshold_cross
-    assert abstention.threshold(QuestionTerms([], "none")) == seed_settings.abstain_threshold_cross_without_dictionary
+def test_sentence_lead_is_the_best_score_above_the_median_of_the_best_ones(engine: Engine):
+    scores = np.linspace(0.0, 1.0, 201)
+    features = answerability_features([], [], scores, [])
+    best = np.sort(scores)[-BACKGROUND_SENTENCES:]
+    assert feature(features, "sentence_lead") == pytest.approx(best.max() - np.median(best))
+    assert math.isnan(feature(answerability_features([], [], np.array([0.7]), []), "sentence_lead"))
+
+
+def test_an_unknown_feature_counts_as_its_training_mean(engine: Engine):
+    model = abstention(engine).models["own"]
+    features = model.mean + model.scale  # one standard deviation above the mean on every feature
+    unknown = features.copy()
+    unknown[FEATURE_NAMES.index("sentence_lead")] = math.nan
+    average = features.copy()
+    average[FEATURE_NAMES.index("sentence_lead")] = model.mean[FEATURE_NAMES.index("sentence_lead")]
+    assert model.probability(unknown) == model.probability(average) != model.probability(features)
+
+
+def test_the_threshold_follows_where_the_question_terms_came_from(engine: Engine):
+    models = abstention(engine).models
+    hits = engine.retrieve("متى ستعقد المحادثات في جنيف؟", 5)
+    vector = engine.embed_questions(["متى ستعقد المحادثات في جنيف؟"])[0]
+    for source in ("own", "dictionary", "none"):
+        judgement = abstention(engine).judge(hits, QuestionTerms([], source), vector)
+        assert judgement.threshold == models[source].threshold
+        assert 0 < judgement.confidence < 1
+    assert abstention(engine).judge([], QuestionTerms([], "own"), vector).confidence == 0.0
+
+
+def test_the_shipped_model_states_its_origin_and_round_trips(seed_settings: Settings):
+    record = json.loads(seed_settings.abstention_model_path.read_text(encoding="utf-8"))
+    assert "tuning half" in record["origin"] and tuple(record["features"]) == FEATURE_NAMES
+    models = Abstention.load_models(seed_settings.abstention_model_path)
+    assert set(models) == {"own", "dictionary", "none"}
+    for kind, model in models.items():
+        assert AnswerabilityModel.from_record(model.to_record()).to_record() == record["models"][kind]
+
+
+def test_a_model_file_for_other_features_is_refused_with_the_command_that_writes_it(tmp_path: Path):
+    path = tmp_path / "abstention.json"
+    path.write_text(json.dumps({"features": ["cosine"], "models": {}}), encoding="utf-8")
+    with pytest.raises(AbstentionModelError, match="benchmarks.train_abstention") as raised:
+        Abstention.load_models(path)
+    assert isinstance(raised.value, ModelLoadError)
+    with pytest.raises(AbstentionModelError, match="cannot read"):
+        Abstention.load_models(tmp_path / "missing.json")
 
 
 def test_english_terms_come_from_the_dictionary_only_when_it_is_installed(
@@ -52,9 +123,9 @@ def test_off_topic_questions_are_less_confident_than_answerable_ones(engine: Eng
     assert margin("How do I bake sourdough bread?") < 0 < margin("What did Washington offer on missiles?")
 
 
-def test_without_the_dictionary_english_questions_use_the_cosine_only_threshold(engine: Engine, tmp_path: Path):
+def test_without_the_dictionary_english_questions_use_the_model_without_terms(engine: Engine):
     plain = engine.with_settings(use_dictionary=False)
     answer = plain.ask("What did Washington offer on missiles?")
-    assert answer.threshold == plain.settings.abstain_threshold_cross_without_dictionary
+    assert answer.threshold == abstention(plain).models["none"].threshold
     assert not answer.abstained
     assert plain.info().dictionary == "off"

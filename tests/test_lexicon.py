@@ -115,3 +115,15 @@ def test_the_installed_dictionary_translates_news_words():
     assert installed is not None
     groups = installed.term_groups("What is Russia's red line regarding Ukraine?")
     assert frozenset({"احمر"}) in groups and frozenset({"خط"}) in groups
+
+
+@pytest.mark.skipif(
+    not LexiconLoader(Settings().lexicon_path).installed,
+    reason="Debian's dict-freedict-eng-ara is not installed (scripts/setup.sh installs it as root; CI has it)",
+)
+def test_auxiliary_verbs_bring_no_terms_though_the_dictionary_translates_them():
+    installed = load_lexicon(Settings().lexicon_path)
+    assert installed is not None and installed.lookup("did")
+    plain = installed.term_groups("What Washington offer on missiles?")
+    assert installed.term_groups("What did Washington offer on missiles?") == plain
+    assert installed.term_groups("What does Washington offer on missiles?") == plain

@@ -1,0 +1,137 @@
+"""Train the abstention model on the XQuAD tuning half and write ``rag/abstention.json``.
+
+Run: ``.venv/bin/python -m benchmarks.train_abstention`` (RAG_XQUAD_DIR points at XQuAD).
+
+The engine indexes the paragraphs of the even-numbered articles only, so questions about the
+odd-numbered ones are unanswerable (``benchmarks.xquad.abstention_split``, as ``benchmarks.quality``
+measures). For
+every question of the tuning half (articles ``i % 4 in {0, 1}``), asked in Arabic and in English, the
+engine's own retrieval and abstention step give its signals (``rag.abstention.FEATURE_NAMES``); a
+logistic regression (scikit-learn, standardized features) learns whether it is answerable: the
+``own`` model from the Arabic questions (the articles' language), the ``dictionary`` model from the
+English ones, and the ``none`` model from the English ones without their terms (what the engine
+sees when no dictionary is installed). Each threshold is the highest probability that still answers
+``ANSWER_RATE`` of the tuning half's answerable questions of its kind. The report half (articles
+``i % 4 in {2, 3}``) is never read here; ``benchmarks.quality`` reports on it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from benchmarks.common import log
+from benchmarks.corpus import load_default_xquad, open_engine
+from benchmarks.metrics import threshold_for_answer_rate
+from benchmarks.xquad import abstention_split
+from rag import Engine, check_question
+from rag.abstention import FEATURE_NAMES, MODEL_PATH, AnswerabilityModel
+
+#: Each model's question language and whether its questions keep their terms.
+MODELS = {"own": ("ar", True), "dictionary": ("en", True), "none": ("en", False)}
+#: The share of the tuning half's answerable questions each threshold answers.
+ANSWER_RATE = 0.95
+#: Features that are term signals (zero when the question has no terms).
+TERM_FEATURES = ("term_share", "matched_term_weight", "unmatched_term_weight")
+#: Inverse L2 strength of the logistic regression (scikit-learn's default).
+REGULARIZATION_C = 1.0
+
+
+def collect(engine: Engine, texts: list[str]) -> np.ndarray:
+    """One row of abstention features per question, through the engine's own retrieval and terms."""
+    composer, retriever = engine._composer, engine._retriever  # training reads the engine's internals
+    checked = [check_question(text, engine.settings.max_question_chars) for text in texts]
+    vectors = engine.embed_questions([c.text for c in checked])
+    rows = []
+    for question, vector in zip(checked, vectors, strict=True):
+        hits = retriever.retrieve(question.text, question.language, composer.abstention_depth, vector)
+        terms = composer.terms.find(question.text, question.language)
+        rows.append(composer.abstention.features(hits, terms.weighted, vector))
+    return np.vstack(rows)
+
+
+def without_terms(features: np.ndarray) -> np.ndarray:
+    """The features the engine computes for the same questions when they have no terms."""
+    plain = features.copy()
+    plain[:, [FEATURE_NAMES.index(name) for name in TERM_FEATURES]] = 0.0
+    return plain
+
+
+def fit(features: np.ndarray, answerable: np.ndarray) -> AnswerabilityModel:
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale[scale == 0] = 1.0
+    regression = LogisticRegression(C=REGULARIZATION_C, max_iter=1000).fit((features - mean) / scale, answerable)
+    model = AnswerabilityModel(mean, scale, regression.coef_[0], float(regression.intercept_[0]), 0.0)
+    probabilities = [model.probability(row) for row in features[answerable]]
+    threshold = threshold_for_answer_rate(probabilities, ANSWER_RATE)
+    return AnswerabilityModel(mean, scale, model.weights, model.bias, threshold)
+
+
+def rates(model: AnswerabilityModel, features: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
+    refused = np.array([model.probability(row) < model.threshold for row in features])
+    return {
+        "abstain_unanswerable": round(float(refused[~answerable].mean()), 4),
+        "abstain_answerable": round(float(refused[answerable].mean()), 4),
+    }
+
+
+def neutral_model_file(folder: Path) -> Path:
+    """A model file that answers everything: the engine opens with it while the signals are collected
+    (they do not depend on the weights)."""
+    zeros, ones = np.zeros(len(FEATURE_NAMES)), np.ones(len(FEATURE_NAMES))
+    neutral = AnswerabilityModel(zeros, ones, zeros, 0.0, 0.0).to_record()
+    path = folder / "neutral.json"
+    path.write_text(json.dumps({"features": list(FEATURE_NAMES), "models": dict.fromkeys(MODELS, neutral)}))
+    return path
+
+
+def run() -> dict:
+    started = time.perf_counter()
+    data = load_default_xquad()
+    indexed, tuning = abstention_split(data.article_count)
+    questions = [q for q in data.questions if q.article in tuning]
+    answerable = np.array([q.article in indexed for q in questions])
+    paragraphs = [p for p in data.paragraphs if p.article in indexed]
+    with tempfile.TemporaryDirectory() as folder:
+        engine = open_engine(paragraphs, "xquad_half", abstention_model_path=neutral_model_file(Path(folder)))
+        by_language = {lang: collect(engine, [q.text(lang) for q in questions]) for lang in ("ar", "en")}
+    models, facts = {}, {}
+    for kind, (language, with_terms) in MODELS.items():
+        features = by_language[language] if with_terms else without_terms(by_language[language])
+        model = fit(features, answerable)
+        models[kind] = model.to_record()
+        facts[kind] = {
+            "question_language": language,
+            "questions": len(questions),
+            "answerable": int(answerable.sum()),
+            "tuning_half": rates(model, features, answerable),
+        }
+        log(f"{kind}: {facts[kind]} threshold {model.threshold:.4f}")
+    return {
+        "origin": (
+            "python -m benchmarks.train_abstention: logistic regression (scikit-learn, C=1) on the XQuAD "
+            f"tuning half (articles i % 4 in {{0, 1}}, {len(questions)} questions), with only the paragraphs of the "
+            "even-numbered articles indexed (questions about the odd-numbered ones are unanswerable); own = "
+            "the Arabic questions, dictionary = the English ones, none = the English ones without their terms. "
+            f"Each threshold answers {ANSWER_RATE:.0%} of that half's answerable questions. Trained in "
+            f"{time.perf_counter() - started:.0f} s."
+        ),
+        "features": list(FEATURE_NAMES),
+        "models": models,
+        "training": facts,
+    }
+
+
+def main() -> None:
+    record = run()
+    MODEL_PATH.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    log(f"wrote {MODEL_PATH}")
+
+
+if __name__ == "__main__":
+    main()
