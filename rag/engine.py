@@ -140,19 +140,21 @@ class Engine:
         checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
         self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
         names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
+        terms = QuestionTermFinder(store.term_weights, language, self._lexicon, names)
         self._retriever = Retriever(
             store,
             self._embedder,
             language,
             sentence_map.sentences_of_chunk,
-            names,
+            terms,
             self.settings.fusion_depth,
             self.settings.rrf_k,
             self.settings.passage_sentence_weight,
-            self.settings.name_weight,
+            self.settings.term_weight,
+            self.settings.term_weight_cross,
         )
         self._composer = AnswerComposer(
-            QuestionTermFinder(store.term_weights, language, self._lexicon, names),
+            terms,
             Abstention(
                 Abstention.load_models(self.settings.abstention_model_path),
                 store.sentence_vectors,

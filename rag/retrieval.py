@@ -2,9 +2,11 @@
 
 The dense ranking orders the nearest passages by their own cosine mixed with their best sentence's
 (``Settings.passage_sentence_weight``): a passage whose one sentence answers the question outranks
-one that is only about the same topic. For English questions over Arabic articles, the names the
-question shares with a passage (``rag.names``) add ``Settings.name_weight`` times their IDF-weighted
-share. Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.json).
+one that is only about the same topic. The question's terms (``rag.term_matching``: its own words,
+or for English questions over Arabic articles their dictionary translations and the names they
+spell, ``rag.names``) add ``Settings.term_weight`` (``term_weight_cross`` for translated terms)
+times the IDF-weighted share a passage holds.
+Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.json).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ import numpy as np
 from rag.arabic import Language, detect_language
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.names import NameIndex
-from rag.term_matching import matched_share
+from rag.term_matching import QuestionTermFinder, matched_share
 from rag.vectorstore import VectorStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -48,11 +49,12 @@ class Retriever:
     corpus_language: Language
     #: The sentences of each passage (``rag.candidates.SentenceMap.sentences_of_chunk``).
     sentences_of_chunk: list[list[int]]
-    names: NameIndex | None = None
+    terms: QuestionTermFinder | None = None
     fusion_depth: int = 50
     rrf_k: int = 60
     passage_sentence_weight: float = 0.5
-    name_weight: float = 0.02
+    term_weight: float = 0.02
+    term_weight_cross: float = 0.05
 
     def retrieve(
         self,
@@ -99,7 +101,7 @@ class Retriever:
         self, question: str, language: Language, dense: dict[int, float], query_vector: np.ndarray
     ) -> list[int]:
         """The nearest passages ordered by their cosine mixed with their best sentence's, plus the
-        share of the question's names they spell (English questions over Arabic articles)."""
+        weighted share of the question's terms they hold."""
         positions = list(dense)
         sentences = [self.sentences_of_chunk[p] for p in positions]
         flat = [s for group in sentences for s in group]
@@ -111,16 +113,12 @@ class Retriever:
             best = float(sentence_scores[offset : offset + len(group)].max()) if group else dense[position]
             offset += len(group)
             ranking[position] = (1 - weight) * dense[position] + weight * best
-        names = self._name_terms(question, language)
-        if names:
+        terms = self.terms.find(question, language) if self.terms is not None else None
+        if terms is not None and terms.weighted:
+            weight = self.term_weight if terms.source == "own" else self.term_weight_cross
             for position in positions:
-                ranking[position] += self.name_weight * matched_share(names, self.store.chunks[position].text)
+                ranking[position] += weight * matched_share(terms.weighted, self.store.chunks[position].text)
         return sorted(ranking, key=lambda p: (-ranking[p], p))
-
-    def _name_terms(self, question: str, language: Language) -> list[tuple[frozenset[str], float]]:
-        if self.names is None or language != "en" or self.corpus_language != "ar":
-            return []
-        return self.store.term_weights.weigh(self.names.term_groups(question))
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:
