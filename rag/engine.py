@@ -353,8 +353,10 @@ class Engine:
         depth (``abstention_depth``) whatever ``top_k`` is."""
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
-        hits = self._retriever.retrieve(question.text, question.language, depth, vector)
-        return self._composer.compose(question.text, question.language, hits, vector, top_k), hits[:top_k]
+        terms = self._composer.terms.find(question.text, question.language)
+        hits = self._retriever.retrieve(question.text, question.language, depth, vector, terms=terms)
+        answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
+        return answer, hits[:top_k]
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

@@ -11,16 +11,16 @@ Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.js
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
 import numpy as np
 
-from rag.arabic import Language, detect_language
+from rag.arabic import Language, detect_language, normalize
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.term_matching import QuestionTermFinder, matched_share
+from rag.term_matching import QuestionTermFinder, QuestionTerms, normalized_share
 from rag.vectorstore import VectorStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -55,6 +55,8 @@ class Retriever:
     passage_sentence_weight: float = 0.5
     term_weight: float = 0.02
     term_weight_cross: float = 0.05
+    #: Passages' normalized texts, kept once computed (term matching reads them for every question).
+    _normalized: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def retrieve(
         self,
@@ -63,9 +65,10 @@ class Retriever:
         k: int,
         query_vector: np.ndarray | None,
         mode: Mode = "hybrid",
+        terms: QuestionTerms | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages for ``question`` (in ``language``), by the question's vector
-        (``None`` only for the lexical mode).
+        (``None`` only for the lexical mode) and its terms (found here when not given).
 
         Lexical matching only joins the fusion when the question is in the corpus's language:
         an English question shares no character n-grams with Arabic passages.
@@ -77,7 +80,8 @@ class Retriever:
         if mode != "lexical":
             scores, positions = self.store.search(query_vector[None, :], depth)
             dense = {int(p): float(s) for s, p in zip(scores[0], positions[0], strict=False) if p >= 0}
-            _add_ranks(fused, self._dense_ranking(question, language, dense, query_vector), self.rrf_k)
+            ranking = self._dense_ranking(dense, query_vector, terms or self._terms(question, language))
+            _add_ranks(fused, ranking, self.rrf_k)
         if mode == "lexical" or (mode == "hybrid" and language == self.corpus_language):
             scores, positions = self.store.lexical.search(question, depth)
             lexical = {int(p): float(s) for s, p in zip(scores, positions, strict=False)}
@@ -97,9 +101,7 @@ class Retriever:
             for p in ranked
         ]
 
-    def _dense_ranking(
-        self, question: str, language: Language, dense: dict[int, float], query_vector: np.ndarray
-    ) -> list[int]:
+    def _dense_ranking(self, dense: dict[int, float], query_vector: np.ndarray, terms: QuestionTerms) -> list[int]:
         """The nearest passages ordered by their cosine mixed with their best sentence's, plus the
         weighted share of the question's terms they hold."""
         positions = list(dense)
@@ -113,12 +115,19 @@ class Retriever:
             best = float(sentence_scores[offset : offset + len(group)].max()) if group else dense[position]
             offset += len(group)
             ranking[position] = (1 - weight) * dense[position] + weight * best
-        terms = self.terms.find(question, language) if self.terms is not None else None
-        if terms is not None and terms.weighted:
-            weight = self.term_weight if terms.source == "own" else self.term_weight_cross
+        if terms.weighted:
+            term_weight = self.term_weight if terms.source == "own" else self.term_weight_cross
             for position in positions:
-                ranking[position] += weight * matched_share(terms.weighted, self.store.chunks[position].text)
+                ranking[position] += term_weight * normalized_share(terms.weighted, self._normalized_text(position))
         return sorted(ranking, key=lambda p: (-ranking[p], p))
+
+    def _terms(self, question: str, language: Language) -> QuestionTerms:
+        return self.terms.find(question, language) if self.terms is not None else QuestionTerms([], "none")
+
+    def _normalized_text(self, position: int) -> str:
+        if position not in self._normalized:
+            self._normalized[position] = normalize(self.store.chunks[position].text)
+        return self._normalized[position]
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:
