@@ -152,6 +152,7 @@ class Engine:
             self.settings.passage_sentence_weight,
             self.settings.term_weight,
             self.settings.term_weight_cross,
+            self.settings.term_rerank_depth,
         )
         self._composer = AnswerComposer(
             terms,

@@ -5,7 +5,8 @@ The dense ranking orders the nearest passages by their own cosine mixed with the
 one that is only about the same topic. The question's terms (``rag.term_matching``: its own words,
 or for English questions over Arabic articles their dictionary translations and the names they
 spell, ``rag.names``) add ``Settings.term_weight`` (``term_weight_cross`` for translated terms)
-times the IDF-weighted share a passage holds.
+times the IDF-weighted share a passage holds, re-ordering the best ``Settings.term_rerank_depth``
+passages only: the set of best passages, on which abstention is judged, stays the cosine's.
 Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.json).
 """
 
@@ -55,6 +56,7 @@ class Retriever:
     passage_sentence_weight: float = 0.5
     term_weight: float = 0.02
     term_weight_cross: float = 0.05
+    term_rerank_depth: int = 5
     #: Passages' normalized texts, kept once computed (term matching reads them for every question).
     _normalized: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
@@ -102,8 +104,8 @@ class Retriever:
         ]
 
     def _dense_ranking(self, dense: dict[int, float], query_vector: np.ndarray, terms: QuestionTerms) -> list[int]:
-        """The nearest passages ordered by their cosine mixed with their best sentence's, plus the
-        weighted share of the question's terms they hold."""
+        """The nearest passages ordered by their cosine mixed with their best sentence's; the first
+        ``term_rerank_depth`` of them re-ordered with the weighted share of the question's terms they hold."""
         positions = list(dense)
         sentences = [self.sentences_of_chunk[p] for p in positions]
         flat = [s for group in sentences for s in group]
@@ -115,11 +117,14 @@ class Retriever:
             best = float(sentence_scores[offset : offset + len(group)].max()) if group else dense[position]
             offset += len(group)
             ranking[position] = (1 - weight) * dense[position] + weight * best
-        if terms.weighted:
-            term_weight = self.term_weight if terms.source == "own" else self.term_weight_cross
-            for position in positions:
-                ranking[position] += term_weight * normalized_share(terms.weighted, self._normalized_text(position))
-        return sorted(ranking, key=lambda p: (-ranking[p], p))
+        ordered = sorted(ranking, key=lambda p: (-ranking[p], p))
+        if not terms.weighted:
+            return ordered
+        term_weight = self.term_weight if terms.source == "own" else self.term_weight_cross
+        head = ordered[: self.term_rerank_depth]
+        for position in head:
+            ranking[position] += term_weight * normalized_share(terms.weighted, self._normalized_text(position))
+        return sorted(head, key=lambda p: (-ranking[p], p)) + ordered[len(head) :]
 
     def _terms(self, question: str, language: Language) -> QuestionTerms:
         return self.terms.find(question, language) if self.terms is not None else QuestionTerms([], "none")
