@@ -37,8 +37,8 @@ _AT_LEAST_ONE = (
     "max_article_bytes",
     "llm_max_tokens",
 )
-_AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold")
-_FINITE = ("passage_sentence_weight", "name_weight")
+_AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold", "term_rerank_depth")
+_FINITE = ("passage_sentence_weight", "term_weight", "term_weight_cross")
 ADMIN_CHOICES = ("auto", "on", "off")
 
 
