@@ -12,7 +12,7 @@ from rag.arabic import Language
 from rag.candidates import CandidateScorer
 from rag.messages import message
 from rag.retrieval import Hit
-from rag.term_matching import QuestionTermFinder
+from rag.term_matching import QuestionTermFinder, QuestionTerms
 from rag.writing import AnswerWriter
 
 
@@ -27,11 +27,18 @@ class AnswerComposer:
     abstention_depth: int = 5
 
     def compose(
-        self, question: str, language: Language, hits: list[Hit], query_vector: np.ndarray, top_k: int
+        self,
+        question: str,
+        language: Language,
+        hits: list[Hit],
+        query_vector: np.ndarray,
+        top_k: int,
+        terms: QuestionTerms | None = None,
     ) -> Answer:
         """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
-        passages (when the corpus has them), on which the abstention decision is taken."""
-        terms = self.terms.find(question, language)
+        passages (when the corpus has them), on which the abstention decision is taken. The question's
+        terms are found here unless given."""
+        terms = terms or self.terms.find(question, language)
         judgement = self.abstention.judge(hits[: self.abstention_depth], terms, query_vector)
         confidence, threshold = judgement.confidence, judgement.threshold
         if not judgement.answers:

@@ -43,14 +43,18 @@ class Candidate:
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """A candidate before the ranker has scored it: where it is and its features."""
+    """A candidate before the ranker has scored it: where it is and what is known about it."""
 
     chunk_position: int
     sentence: int
     start: int
     end: int
     passage_score: float
-    features: np.ndarray
+    evidence: CandidateEvidence
+
+    @property
+    def features(self) -> np.ndarray:
+        return self.evidence.vector()
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class CandidateScorer:
                 first_in_article=self.sentence_map.is_first(sentence),
                 neighbour_only=neighbour_only,
             )
-            found.append(ScoredSentence(chunk, sentence, start, end, chunk_scores[chunk], evidence.vector()))
+            found.append(ScoredSentence(chunk, sentence, start, end, chunk_scores[chunk], evidence))
         return found
 
     def best_sentence_cosine(self, hits: list[Hit], query_vector: np.ndarray) -> float:

@@ -140,19 +140,22 @@ class Engine:
         checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
         self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
         names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
+        terms = QuestionTermFinder(store.term_weights, language, self._lexicon, names)
         self._retriever = Retriever(
             store,
             self._embedder,
             language,
             sentence_map.sentences_of_chunk,
-            names,
+            terms,
             self.settings.fusion_depth,
             self.settings.rrf_k,
             self.settings.passage_sentence_weight,
-            self.settings.name_weight,
+            self.settings.term_weight,
+            self.settings.term_weight_cross,
+            self.settings.term_rerank_depth,
         )
         self._composer = AnswerComposer(
-            QuestionTermFinder(store.term_weights, language, self._lexicon, names),
+            terms,
             Abstention(
                 Abstention.load_models(self.settings.abstention_model_path),
                 store.sentence_vectors,
@@ -351,8 +354,10 @@ class Engine:
         depth (``abstention_depth``) whatever ``top_k`` is."""
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
-        hits = self._retriever.retrieve(question.text, question.language, depth, vector)
-        return self._composer.compose(question.text, question.language, hits, vector, top_k), hits[:top_k]
+        terms = self._composer.terms.find(question.text, question.language)
+        hits = self._retriever.retrieve(question.text, question.language, depth, vector, terms=terms)
+        answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
+        return answer, hits[:top_k]
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

@@ -2,24 +2,26 @@
 
 The dense ranking orders the nearest passages by their own cosine mixed with their best sentence's
 (``Settings.passage_sentence_weight``): a passage whose one sentence answers the question outranks
-one that is only about the same topic. For English questions over Arabic articles, the names the
-question shares with a passage (``rag.names``) add ``Settings.name_weight`` times their IDF-weighted
-share. Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.json).
+one that is only about the same topic. The question's terms (``rag.term_matching``: its own words,
+or for English questions over Arabic articles their dictionary translations and the names they
+spell, ``rag.names``) add ``Settings.term_weight`` (``term_weight_cross`` for translated terms)
+times the IDF-weighted share a passage holds, re-ordering the best ``Settings.term_rerank_depth``
+passages only: the set of best passages, on which abstention is judged, stays the cosine's.
+Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.json).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
 import numpy as np
 
-from rag.arabic import Language, detect_language
+from rag.arabic import Language, detect_language, normalize
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.names import NameIndex
-from rag.term_matching import matched_share
+from rag.term_matching import QuestionTermFinder, QuestionTerms, normalized_share
 from rag.vectorstore import VectorStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -48,11 +50,15 @@ class Retriever:
     corpus_language: Language
     #: The sentences of each passage (``rag.candidates.SentenceMap.sentences_of_chunk``).
     sentences_of_chunk: list[list[int]]
-    names: NameIndex | None = None
+    terms: QuestionTermFinder | None = None
     fusion_depth: int = 50
     rrf_k: int = 60
     passage_sentence_weight: float = 0.5
-    name_weight: float = 0.02
+    term_weight: float = 0.02
+    term_weight_cross: float = 0.05
+    term_rerank_depth: int = 5
+    #: Passages' normalized texts, kept once computed (term matching reads them for every question).
+    _normalized: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def retrieve(
         self,
@@ -61,9 +67,10 @@ class Retriever:
         k: int,
         query_vector: np.ndarray | None,
         mode: Mode = "hybrid",
+        terms: QuestionTerms | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages for ``question`` (in ``language``), by the question's vector
-        (``None`` only for the lexical mode).
+        (``None`` only for the lexical mode) and its terms (found here when not given).
 
         Lexical matching only joins the fusion when the question is in the corpus's language:
         an English question shares no character n-grams with Arabic passages.
@@ -75,7 +82,8 @@ class Retriever:
         if mode != "lexical":
             scores, positions = self.store.search(query_vector[None, :], depth)
             dense = {int(p): float(s) for s, p in zip(scores[0], positions[0], strict=False) if p >= 0}
-            _add_ranks(fused, self._dense_ranking(question, language, dense, query_vector), self.rrf_k)
+            ranking = self._dense_ranking(dense, query_vector, terms or self._terms(question, language))
+            _add_ranks(fused, ranking, self.rrf_k)
         if mode == "lexical" or (mode == "hybrid" and language == self.corpus_language):
             scores, positions = self.store.lexical.search(question, depth)
             lexical = {int(p): float(s) for s, p in zip(scores, positions, strict=False)}
@@ -95,11 +103,9 @@ class Retriever:
             for p in ranked
         ]
 
-    def _dense_ranking(
-        self, question: str, language: Language, dense: dict[int, float], query_vector: np.ndarray
-    ) -> list[int]:
-        """The nearest passages ordered by their cosine mixed with their best sentence's, plus the
-        share of the question's names they spell (English questions over Arabic articles)."""
+    def _dense_ranking(self, dense: dict[int, float], query_vector: np.ndarray, terms: QuestionTerms) -> list[int]:
+        """The nearest passages ordered by their cosine mixed with their best sentence's; the first
+        ``term_rerank_depth`` of them re-ordered with the weighted share of the question's terms they hold."""
         positions = list(dense)
         sentences = [self.sentences_of_chunk[p] for p in positions]
         flat = [s for group in sentences for s in group]
@@ -111,16 +117,22 @@ class Retriever:
             best = float(sentence_scores[offset : offset + len(group)].max()) if group else dense[position]
             offset += len(group)
             ranking[position] = (1 - weight) * dense[position] + weight * best
-        names = self._name_terms(question, language)
-        if names:
-            for position in positions:
-                ranking[position] += self.name_weight * matched_share(names, self.store.chunks[position].text)
-        return sorted(ranking, key=lambda p: (-ranking[p], p))
+        ordered = sorted(ranking, key=lambda p: (-ranking[p], p))
+        if not terms.weighted:
+            return ordered
+        term_weight = self.term_weight if terms.source == "own" else self.term_weight_cross
+        head = ordered[: self.term_rerank_depth]
+        for position in head:
+            ranking[position] += term_weight * normalized_share(terms.weighted, self._normalized_text(position))
+        return sorted(head, key=lambda p: (-ranking[p], p)) + ordered[len(head) :]
 
-    def _name_terms(self, question: str, language: Language) -> list[tuple[frozenset[str], float]]:
-        if self.names is None or language != "en" or self.corpus_language != "ar":
-            return []
-        return self.store.term_weights.weigh(self.names.term_groups(question))
+    def _terms(self, question: str, language: Language) -> QuestionTerms:
+        return self.terms.find(question, language) if self.terms is not None else QuestionTerms([], "none")
+
+    def _normalized_text(self, position: int) -> str:
+        if position not in self._normalized:
+            self._normalized[position] = normalize(self.store.chunks[position].text)
+        return self._normalized[position]
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:

@@ -118,16 +118,25 @@ class TermWeights:
 
 def matched_weight(weighted_groups: WeightedTerms, text: str) -> float:
     """The summed IDF weight of the term groups that ``text`` contains."""
-    normalized = normalize(text)
+    return normalized_weight(weighted_groups, normalize(text))
+
+
+def normalized_weight(weighted_groups: WeightedTerms, normalized: str) -> float:
+    """``matched_weight`` of a text already through ``rag.arabic.normalize``."""
     return sum(weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
 
 
 def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     """The IDF-weighted share of the term groups that ``text`` contains (0 to 1)."""
+    return normalized_share(weighted_groups, normalize(text))
+
+
+def normalized_share(weighted_groups: WeightedTerms, normalized: str) -> float:
+    """``matched_share`` of a text already through ``rag.arabic.normalize``."""
     total = sum(weight for _, weight in weighted_groups)
     if total <= 0:
         return 0.0
-    return matched_weight(weighted_groups, text) / total
+    return normalized_weight(weighted_groups, normalized) / total
 
 
 @dataclass(frozen=True)

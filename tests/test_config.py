@@ -16,10 +16,10 @@ def test_defaults_work_without_environment():
 
 def test_environment_overrides_each_type():
     settings = Settings.from_env(
-        {"RAG_TOP_K": "8", "RAG_NAME_WEIGHT": "0.5", "RAG_STORE_DIR": "/tmp/x", "RAG_MODEL": "some/model"}
+        {"RAG_TOP_K": "8", "RAG_TERM_WEIGHT_CROSS": "0.5", "RAG_STORE_DIR": "/tmp/x", "RAG_MODEL": "some/model"}
     )
     assert settings.top_k == 8
-    assert settings.name_weight == 0.5
+    assert settings.term_weight_cross == 0.5
     assert settings.store_dir == Path("/tmp/x")
     assert settings.model == "some/model"
 
@@ -40,7 +40,8 @@ def test_with_changes_ignores_none():
     [
         ({"top_k": 0}, "top_k"),
         ({"top_k": -100}, "top_k"),
-        ({"name_weight": float("nan")}, "name_weight"),
+        ({"term_weight_cross": float("nan")}, "term_weight_cross"),
+        ({"term_rerank_depth": -1}, "term_rerank_depth"),
         ({"passage_sentence_weight": float("inf")}, "passage_sentence_weight"),
         ({"chunk_overlap": 700}, "chunk_overlap"),
         ({"max_article_bytes": 0}, "max_article_bytes"),
@@ -52,7 +53,7 @@ def test_values_the_engine_cannot_work_with_are_refused(changes: dict, named: st
         Settings().with_changes(**changes)
 
 
-@pytest.mark.parametrize(("variable", "value"), [("RAG_NAME_WEIGHT", "nan"), ("RAG_TOP_K", "-1")])
+@pytest.mark.parametrize(("variable", "value"), [("RAG_TERM_WEIGHT_CROSS", "nan"), ("RAG_TOP_K", "-1")])
 def test_environment_values_that_would_switch_things_off_are_refused(variable: str, value: str):
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})

@@ -26,3 +26,19 @@ def test_modes_differ_and_each_returns_k_hits(engine: Engine):
 def test_every_hit_carries_its_dense_score(engine: Engine):
     for hit in engine.retrieve("الدفاع والطيران المدني", 8):
         assert 0 < hit.dense_score <= 1
+
+
+def test_an_english_questions_translated_terms_lift_the_passage_that_holds_them(engine: Engine):
+    question = "In what year did Russia annex Crimea?"  # «ضم روسيا لشبه جزيرة القرم في عام 2014»
+    without_terms = engine.with_settings(term_weight_cross=0.0).retrieve(question, 3)
+    assert without_terms[0].chunk.doc_id != "001_682252450b7fb760"
+    assert engine.retrieve(question, 3)[0].chunk.doc_id == "001_682252450b7fb760"
+
+
+def test_terms_reorder_the_best_passages_but_never_change_which_they_are(engine: Engine):
+    question = "In what year did Russia annex Crimea?"
+    depth = engine.settings.term_rerank_depth
+    with_terms = [h.chunk.chunk_id for h in engine.retrieve(question, depth)]
+    without_terms = [h.chunk.chunk_id for h in engine.with_settings(term_weight_cross=0.0).retrieve(question, depth)]
+    assert with_terms != without_terms
+    assert sorted(with_terms) == sorted(without_terms)
