@@ -184,11 +184,6 @@ class CandidateScorer:
             found.append(ScoredSentence(chunk, sentence, start, end, chunk_scores[chunk], evidence))
         return found
 
-    def best_sentence_cosine(self, hits: list[Hit], query_vector: np.ndarray) -> float:
-        """The best cosine to the question of a sentence of these passages (0 when they hold none)."""
-        held = sorted({s for h in hits for s in self.sentence_map.sentences_of_chunk[h.position]})
-        return float((self.store.sentence_vectors[held] @ query_vector).max()) if held else 0.0
-
     def _pool(self, hits: list[Hit], sentence_scores: np.ndarray) -> dict[int, bool]:
         """Candidate sentences, each marked True when only its place beside the best passage brings it."""
         pool = dict.fromkeys((s for h in hits for s in self.sentence_map.sentences_of_chunk[h.position]), False)
