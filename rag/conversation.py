@@ -10,8 +10,8 @@ make the engine answer ("What is the capital of Australia?" after a question abo
 Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans
 on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») or names
 at most ``MAX_CONTEXT_FREE_WORDS`` content words — and in context it does not abstain; for a question
-that names its own subject, only when the in-context answer is clearly more confident
-(``CONFIDENCE_GAIN``) and its cited passages hold the question's own terms (``OWN_COVERAGE``). The two
+that names its own subject, only when the in-context answer quotes other sentences, is clearly more
+confident (``CONFIDENCE_GAIN``) and its cited passages hold the question's own terms (``OWN_COVERAGE``). The two
 numbers were chosen on conversations made from XQuAD's tuning half and reported on its report half and
 on the conversation sets: ``python -m benchmarks.follow_ups`` (see benchmarks/README.md).
 """
@@ -137,8 +137,15 @@ def prefer_in_context(
         return False
     if resolved.leans:
         return True
+    if quoted_sentences(in_context) == quoted_sentences(alone):
+        return False  # nothing changes: the question stays read alone
     margin_gain = (in_context.confidence - in_context.threshold) - (alone.confidence - alone.threshold)
     return margin_gain >= gain and own_coverage(own_terms, in_context) >= coverage
+
+
+def quoted_sentences(answer: Answer) -> list[tuple[str | None, int | None, int | None]]:
+    """Where each sentence ``answer`` quotes stands in its article."""
+    return [(s.doc_id, s.start, s.end) for s in answer.sentences if s.role == "quote"]
 
 
 def own_coverage(own_terms: WeightedTerms, answer: Answer) -> float:

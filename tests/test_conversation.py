@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import PROJECT_ROOT, Answer, Citation, Engine, load_cases, run_eval
+from rag import PROJECT_ROOT, Answer, AnswerSentence, Citation, Engine, load_cases, run_eval
 from rag.conversation import CONFIDENCE_GAIN, leans_on_context, prefer_in_context, resolve
 
 CONVERSATIONS = PROJECT_ROOT / "tests" / "questions" / "conversations.jsonl"
@@ -53,7 +53,8 @@ def test_the_first_question_or_one_asked_with_follow_ups_off_is_read_alone():
 def _answer(margin: float, abstained: bool = False, cited: str = "") -> Answer:
     """An answer whose confidence is ``margin`` over a threshold of 0.8, citing a passage ``cited``."""
     citations = [Citation(1, "d", "t", None, "d-0", cited, 0, len(cited), 0.9)] if cited else []
-    return Answer("q", "en", abstained, [], citations, 0.8 + margin, 0.8)
+    quotes = [AnswerSentence(cited, "quote", (1,), "d", 0, len(cited), "en")] if cited else []
+    return Answer("q", "en", abstained, quotes, citations, 0.8 + margin, 0.8)
 
 
 def test_a_leaning_question_keeps_its_reading_in_context_unless_that_abstains():
@@ -71,6 +72,8 @@ def test_a_question_naming_its_own_subject_needs_a_clear_gain_that_keeps_its_own
     assert prefer_in_context(resolved, _answer(0.0), _answer(gain, cited="sanctions"), terms)
     assert not prefer_in_context(resolved, _answer(0.0), _answer(CONFIDENCE_GAIN / 2, cited="sanctions"), terms)
     assert not prefer_in_context(resolved, _answer(0.0), _answer(gain, cited="nothing of the question"), terms)
+    same = _answer(0.0, cited="sanctions")
+    assert not prefer_in_context(resolved, same, _answer(gain, cited="sanctions"), terms), "the same quotes"
 
 
 def test_a_question_that_stands_alone_gets_the_answer_it_gets_alone(engine: Engine):
