@@ -29,9 +29,9 @@ from rag.generation import ModelAnswerWriter, TextSink, WrittenAnswer
 from rag.indexing import OpenedStore, Progress, is_live, open_index, write_index
 from rag.lexicon import LexiconLoader
 from rag.library import TRASH, SkippedUpload, Upload, add_uploads, trash_articles
-from rag.locking import StoreLock
 from rag.names import NameIndex
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
+from rag.store_lock import store_lock
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
 from rag.vector_backends import connect_backend
@@ -221,7 +221,7 @@ class Engine:
         their text) and update the index, embedding only what is new. An id already in the folder is
         skipped unless ``replace``. Safe against other processes adding or removing at the same time."""
         started = time.perf_counter()
-        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+        with store_lock(self.settings.store_location(), self.settings.lock_timeout):
             written, skipped = add_uploads(
                 self.settings.docs_dir, self._trash_dir, list(uploads), replace, self.settings.max_upload_bytes
             )
@@ -234,7 +234,7 @@ class Engine:
         """Move the articles ``doc_ids`` from the articles folder into the store's trash and update the
         index; unknown ids are skipped (as is the last article: an index needs one)."""
         started = time.perf_counter()
-        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+        with store_lock(self.settings.store_location(), self.settings.lock_timeout):
             removed, skipped = trash_articles(self.settings.docs_dir, self._trash_dir, list(doc_ids))
             engine = self._reindexed(progress) if removed else self
         return engine._change([], [], [d for d, _ in removed], [p for _, p in removed], skipped, started)
