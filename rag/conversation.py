@@ -3,17 +3,19 @@
 "And the military exercises?", "ومتى ستعقد؟" or "What did Russia say about that?" lean on the turn
 before: alone, they retrieve the wrong passages. A follow-up is *resolved* by adding the content words
 of the previous (resolved) question that it does not already contain. The engine then answers it twice:
-alone, and *in context* — the resolved text is what is retrieved, while the answer is composed (its
-abstention, its sentences) for the question as asked, so that the carried words cannot by themselves
-make the engine answer ("What is the capital of Australia?" after a question about the talks).
+alone, and *in context*, where the resolved text is what is retrieved.
 
 Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans
-on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») or names
-at most ``MAX_CONTEXT_FREE_WORDS`` content words — and in context it does not abstain; for a question
-that names its own subject, only when the in-context answer quotes other sentences, is clearly more
-confident (``CONFIDENCE_GAIN``) and its cited passages hold the question's own terms (``OWN_COVERAGE``). The two
-numbers were chosen on conversations made from XQuAD's tuning half and reported on its report half and
-on the conversation sets: ``python -m benchmarks.follow_ups`` (see benchmarks/README.md).
+on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها»), names
+at most ``MAX_CONTEXT_FREE_WORDS`` content words, or has no question word ("And the military
+exercises?") — and in context it does not abstain. Such a question means the resolved text, and is
+answered for it. A question that names its own subject is answered in context for its own words, so
+that the carried words cannot by themselves make the engine answer ("What is the capital of
+Australia?" after a question about the talks), and that answer is kept only when it quotes other
+sentences, is clearly more confident (``CONFIDENCE_GAIN``) and its cited passages hold the question's
+own terms (``OWN_COVERAGE``). The two numbers were chosen on conversations made from XQuAD's tuning
+half and reported on its report half and on the conversation sets: ``python -m benchmarks.follow_ups``
+(see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer import Answer
-from rag.arabic import Language, detect_language, normalize, words
+from rag.arabic import Language, detect_language, normalize, word_forms, words
 from rag.term_matching import WeightedTerms, matched_share
 
 
@@ -35,8 +37,8 @@ def _word_set(text: str) -> frozenset[str]:
 #: A question with this many content words or fewer cannot stand alone ("Where?", «ومتى ستعقد؟»).
 MAX_CONTEXT_FREE_WORDS = 1
 #: A question that names its own subject is read in context only when the in-context answer's
-#: confidence margin over its threshold exceeds the answer alone's by this much ...
-CONFIDENCE_GAIN = 0.03
+#: margin of answerability probability over its threshold exceeds the answer alone's by this much ...
+CONFIDENCE_GAIN = 0.3
 #: ... and one of its cited passages holds this IDF-weighted share of the question's own terms.
 #: Both chosen on the XQuAD tuning half (benchmarks/follow_ups.py).
 OWN_COVERAGE = 0.2
@@ -55,6 +57,10 @@ _ENGLISH_REFERRING = _word_set(
     """
     he her him his it its she such that their them then there these they this those
     """
+)
+_ENGLISH_QUESTION_WORDS = _word_set("how what when where which who whom whose why")
+_ENGLISH_AUXILIARIES = _word_set(
+    "am are can could did do does had has have is may might must shall should was were will would"
 )
 _ARABIC_QUESTION_WORDS = _word_set("اي اين عما كم كيف لم لماذا لمن ما ماذا متي مما من هل")
 _ARABIC_FUNCTION_WORDS = _ARABIC_QUESTION_WORDS | _word_set(
@@ -116,10 +122,18 @@ def _resolve_one(question: str, previous: str) -> ResolvedQuestion:
 
 
 def leans_on_context(question: str) -> bool:
-    """Whether ``question`` refers back (a pronoun or demonstrative) or names (almost) nothing of its own."""
+    """Whether ``question`` refers back (a pronoun or demonstrative), names (almost) nothing of its
+    own, or is a fragment without a question word ("And the military exercises?", «وعن الأمن الأوروبي؟»)."""
     tokens = words(question)
     refers = any(t in _ENGLISH_REFERRING or t in _ARABIC_REFERRING for t in tokens)
-    return refers or len(content_words(question)) <= MAX_CONTEXT_FREE_WORDS
+    return refers or len(content_words(question)) <= MAX_CONTEXT_FREE_WORDS or not _asks(tokens)
+
+
+def _asks(tokens: list[str]) -> bool:
+    """Whether the question holds a question word, or opens with an auxiliary verb ("Will ...")."""
+    if tokens and tokens[0] in _ENGLISH_AUXILIARIES:
+        return True
+    return any(t in _ENGLISH_QUESTION_WORDS or word_forms(t) & _ARABIC_QUESTION_WORDS for t in tokens)
 
 
 def prefer_in_context(

@@ -299,7 +299,9 @@ class Engine:
             return self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
         vector_alone, vector_in_context = self._embedder.embed_queries([checked.text, resolved.text])
         alone = self._answer_and_hits(checked, vector_alone, top_k)
-        in_context = self._answer_and_hits(checked, vector_in_context, top_k, retrieve_for=resolved.text)
+        meant = Question(resolved.text, checked.language) if resolved.leans else checked
+        in_context = self._answer_and_hits(meant, vector_in_context, top_k, retrieve_for=resolved.text)
+        in_context = (replace(in_context[0], question=checked.text), in_context[1])
         always = self.settings.follow_up == "always"
         own_terms = self._composer.terms.find(checked.text, checked.language).weighted
         if always or prefer_in_context(resolved, alone[0], in_context[0], own_terms):
