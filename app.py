@@ -213,6 +213,11 @@ class Turn:
     #: quoted answer with a notice saying why.
     written: WrittenAnswer | None = None
 
+    @property
+    def answered(self) -> Answer | None:
+        """The engine's answer, quoted or under the written one; ``None`` for a refused question."""
+        return self.written.answer if self.written is not None else self.answer
+
 
 class EngineHolder:
     """The engine of this server process, shared by every browser session, opened at most once."""
@@ -333,12 +338,13 @@ def ask(
     history: list[Turn] | None = None,
 ) -> Turn | None:
     """The turn for ``question``, or ``None`` for an empty question (nothing to answer, nothing to say).
-    With ``write`` the engine asks its language model (``on_text`` gets the draft as it streams); else a
+    With ``write`` the engine asks its language model (``on_text`` gets the draft as it streams). A
     follow-up is read after the answered questions of ``history``."""
-    earlier = [turn.question for turn in history or [] if turn.answer is not None]
+    earlier = [turn.question for turn in history or [] if turn.answered is not None]
     try:
         if write:
-            return Turn(question, written=engine.write_answer(question, top_k=top_k, on_text=on_text))
+            written = engine.write_answer(question, top_k=top_k, on_text=on_text, history=earlier)
+            return Turn(question, written=written)
         return Turn(question, answer=engine.ask(question, top_k=top_k, history=earlier))
     except QuestionError as error:
         if error.code == "empty_question":
@@ -461,14 +467,15 @@ def resolved_html(resolved: str) -> str:
 def render_turn(turn: Turn) -> None:
     with st.chat_message("user"):
         st.html(text_html(turn.question, "qa-question"))
-        if turn.answer is not None and turn.answer.resolved_question:
-            st.html(resolved_html(turn.answer.resolved_question))
+        if turn.answered is not None and turn.answered.resolved_question:
+            st.html(resolved_html(turn.answered.resolved_question))
     with st.chat_message("assistant"):
         render_reply(turn)
 
 
-def answer_live(engine: Engine, question: str, top_k: int) -> Turn | None:
-    """Ask the model and draw its draft as it streams, then the checked answer in its place."""
+def answer_live(engine: Engine, question: str, top_k: int, history: list[Turn]) -> Turn | None:
+    """Ask the model and draw its draft as it streams, then the checked answer in its place; a
+    follow-up is read after the answered questions of ``history``."""
     if not question.strip():
         return None
     with st.chat_message("user"):
@@ -482,7 +489,7 @@ def answer_live(engine: Engine, question: str, top_k: int) -> Turn | None:
             slot.html(text_html("".join(pieces), "qa-draft"))
 
         with st.spinner("Writing… · جارٍ الكتابة"):
-            turn = ask(engine, question, top_k, write=True, on_text=draw)
+            turn = ask(engine, question, top_k, write=True, on_text=draw, history=history)
         slot.empty()
         if turn is not None:
             render_reply(turn)
@@ -723,7 +730,7 @@ def answer_queued(engine: Engine, top_k: int, live: bool = False) -> None:
     queue: list[str] = st.session_state.setdefault(QUESTION_QUEUE, [])
     while queue:
         history = st.session_state[HISTORY]
-        turn = answer_live(engine, queue[0], top_k) if live else ask(engine, queue[0], top_k, history=history)
+        turn = answer_live(engine, queue[0], top_k, history) if live else ask(engine, queue[0], top_k, history=history)
         if turn is not None:
             st.session_state[HISTORY].append(turn)
         queue.pop(0)

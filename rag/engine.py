@@ -22,16 +22,16 @@ from rag.arabic import Language
 from rag.articles import SkippedFile, load_articles
 from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
-from rag.conversation import resolve
+from rag.conversation import prefer_in_context, resolve
 from rag.embedding import Embedder, load_embedder
 from rag.errors import QuestionError
 from rag.generation import ModelAnswerWriter, TextSink, WrittenAnswer
 from rag.indexing import OpenedStore, Progress, is_live, open_index, write_index
 from rag.lexicon import LexiconLoader
 from rag.library import TRASH, SkippedUpload, Upload, add_uploads, trash_articles
-from rag.locking import StoreLock
 from rag.names import NameIndex
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
+from rag.store_lock import store_lock
 from rag.term_matching import QuestionTermFinder
 from rag.validation import Question, check_question
 from rag.vector_backends import connect_backend
@@ -221,7 +221,7 @@ class Engine:
         their text) and update the index, embedding only what is new. An id already in the folder is
         skipped unless ``replace``. Safe against other processes adding or removing at the same time."""
         started = time.perf_counter()
-        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+        with store_lock(self.settings.store_location(), self.settings.lock_timeout):
             written, skipped = add_uploads(
                 self.settings.docs_dir, self._trash_dir, list(uploads), replace, self.settings.max_upload_bytes
             )
@@ -234,7 +234,7 @@ class Engine:
         """Move the articles ``doc_ids`` from the articles folder into the store's trash and update the
         index; unknown ids are skipped (as is the last article: an index needs one)."""
         started = time.perf_counter()
-        with StoreLock(self.settings.store_location(), self.settings.lock_timeout):
+        with store_lock(self.settings.store_location(), self.settings.lock_timeout):
             removed, skipped = trash_articles(self.settings.docs_dir, self._trash_dir, list(doc_ids))
             engine = self._reindexed(progress) if removed else self
         return engine._change([], [], [d for d, _ in removed], [p for _, p in removed], skipped, started)
@@ -270,26 +270,43 @@ class Engine:
     def ask(self, question: str, top_k: int | None = None, history: Sequence[str] = ()) -> Answer:
         """Answer ``question`` from the articles; raises ``QuestionError`` for bad input.
 
-        ``history`` holds the conversation's earlier questions, oldest first: a follow-up that does not
-        stand alone is read in their context, and the answer's ``resolved_question`` says how."""
-        checked = check_question(question, self.settings.max_question_chars)
-        resolved = resolve(checked.text, history, self.settings.follow_up)
-        if not resolved.in_context or resolved.tentative:
-            alone = self._answer(checked, self._embedder.embed_queries([checked.text])[0], top_k)
-            if not resolved.in_context or not alone.abstained:
-                return alone
-        in_context = Question(resolved.text, checked.language)
-        answer = self._answer(in_context, self._embedder.embed_queries([resolved.text])[0], top_k)
-        return replace(answer, question=checked.text, resolved_question=resolved.text)
+        ``history`` holds the conversation's earlier questions, oldest first: a follow-up is also read
+        in their context, and when that reading is kept the answer's ``resolved_question`` says how."""
+        return self._read(question, top_k, history)[0]
 
-    def write_answer(self, question: str, top_k: int | None = None, on_text: TextSink | None = None) -> WrittenAnswer:
+    def write_answer(
+        self,
+        question: str,
+        top_k: int | None = None,
+        on_text: TextSink | None = None,
+        history: Sequence[str] = (),
+    ) -> WrittenAnswer:
         """Answer ``question`` in the language model's words where the cited passages support them
         (``on_text`` gets the model's text as it streams), else quote the articles with a notice
         saying why; the model is asked only when ``llm_url`` is set and the engine does not abstain.
-        Raises ``QuestionError`` for bad input."""
+        A follow-up is read as ``ask`` reads it, and the model is given the earlier questions when
+        it was read in their context. Raises ``QuestionError`` for bad input."""
+        answer, hits = self._read(question, top_k, history)
+        earlier = list(history) if answer.resolved_question else []
+        return self._model_writer.write(answer, hits, on_text, earlier)
+
+    def _read(self, question: str, top_k: int | None, history: Sequence[str]) -> tuple[Answer, list[Hit]]:
+        """The answer to ``question`` alone or, when ``rag.conversation`` prefers it, in the context
+        of ``history``; with the passages retrieved for it."""
         checked = check_question(question, self.settings.max_question_chars)
-        answer, hits = self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
-        return self._model_writer.write(answer, hits, on_text)
+        resolved = resolve(checked.text, history, self.settings.follow_up)
+        if not resolved.in_context:
+            return self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+        vector_alone, vector_in_context = self._embedder.embed_queries([checked.text, resolved.text])
+        alone = self._answer_and_hits(checked, vector_alone, top_k)
+        meant = Question(resolved.text, checked.language) if resolved.leans else checked
+        in_context = self._answer_and_hits(meant, vector_in_context, top_k, retrieve_for=resolved.text)
+        in_context = (replace(in_context[0], question=checked.text), in_context[1])
+        always = self.settings.follow_up == "always"
+        own_terms = self._composer.terms.find(checked.text, checked.language).weighted
+        if always or prefer_in_context(resolved, alone[0], in_context[0], own_terms):
+            return replace(in_context[0], resolved_question=resolved.text), in_context[1]
+        return alone
 
     def ask_many(self, questions: Sequence[str], top_k: int | None = None) -> list[Answer | QuestionError]:
         """Answer many questions, their embeddings computed in batches; a question that fails its
@@ -349,13 +366,17 @@ class Engine:
     def _answer(self, question: Question, vector: np.ndarray, top_k: int | None) -> Answer:
         return self._answer_and_hits(question, vector, top_k)[0]
 
-    def _answer_and_hits(self, question: Question, vector: np.ndarray, top_k: int | None) -> tuple[Answer, list[Hit]]:
+    def _answer_and_hits(
+        self, question: Question, vector: np.ndarray, top_k: int | None, retrieve_for: str | None = None
+    ) -> tuple[Answer, list[Hit]]:
         """The answer and the ``top_k`` passages retrieved for it; abstention is decided at a fixed
-        depth (``abstention_depth``) whatever ``top_k`` is."""
+        depth (``abstention_depth``) whatever ``top_k`` is. The passages are retrieved for
+        ``retrieve_for`` (a follow-up read in context) when given, the answer composed for ``question``."""
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
         terms = self._composer.terms.find(question.text, question.language)
-        hits = self._retriever.retrieve(question.text, question.language, depth, vector, terms=terms)
+        wanted = terms if retrieve_for is None else self._composer.terms.find(retrieve_for, question.language)
+        hits = self._retriever.retrieve(retrieve_for or question.text, question.language, depth, vector, terms=wanted)
         answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
         return answer, hits[:top_k]
 

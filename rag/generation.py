@@ -48,6 +48,11 @@ LABELS: dict[Language, tuple[str, str, str]] = {
     "en": ("Passages:", "Question:", "Answer in English:"),
     "ar": ("المقاطع:", "السؤال:", "الإجابة بالعربية:"),
 }
+#: Introduces the conversation's earlier questions before a follow-up read in their context.
+EARLIER_LABEL: dict[Language, str] = {
+    "en": "Earlier questions in this conversation (the question below follows them):",
+    "ar": "الأسئلة السابقة في هذه المحادثة (السؤال التالي يتبعها):",
+}
 
 
 @dataclass(frozen=True)
@@ -99,11 +104,16 @@ class WrittenAnswer:
         }
 
 
-def build_messages(question: str, language: Language, passages: Sequence[Citation]) -> list[dict[str, str]]:
-    """The chat messages: the instructions, then the numbered passages and the question."""
+def build_messages(
+    question: str, language: Language, passages: Sequence[Citation], earlier: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """The chat messages: the instructions, then the numbered passages, the conversation's
+    ``earlier`` questions (for a follow-up such as "Where will they be held?") and the question."""
     passages_label, question_label, answer_label = LABELS[language]
     numbered = "\n\n".join(f"[{p.n}] {p.text}" for p in passages)
-    prompt = f"{passages_label}\n{numbered}\n\n{question_label} {question}\n{answer_label}"
+    context = "".join(f"- {q}\n" for q in earlier)
+    context = f"{EARLIER_LABEL[language]}\n{context}\n" if earlier else ""
+    prompt = f"{passages_label}\n{numbered}\n\n{context}{question_label} {question}\n{answer_label}"
     return [{"role": "system", "content": INSTRUCTIONS[language]}, {"role": "user", "content": prompt}]
 
 
@@ -165,8 +175,11 @@ class ModelAnswerWriter:
         model = LanguageModel.from_settings(settings) if settings.llm_url else None
         return cls(model, checker, store, settings.llm_timeout)
 
-    def write(self, answer: Answer, hits: Sequence[Hit], on_text: TextSink | None = None) -> WrittenAnswer:
-        """The written answer to ``answer``'s question, or ``answer`` itself with a notice."""
+    def write(
+        self, answer: Answer, hits: Sequence[Hit], on_text: TextSink | None = None, earlier: Sequence[str] = ()
+    ) -> WrittenAnswer:
+        """The written answer to ``answer``'s question (a follow-up of the ``earlier`` questions), or
+        ``answer`` itself with a notice."""
         if answer.abstained:
             return WrittenAnswer.quoted(answer)
         if self.model is None:
@@ -177,7 +190,7 @@ class ModelAnswerWriter:
         model_name = self.model.model or None
         try:
             model_name = self.model.model_name()
-            for piece in self.model.stream(build_messages(answer.question, answer.language, passages)):
+            for piece in self.model.stream(build_messages(answer.question, answer.language, passages, earlier)):
                 pieces.append(piece)
                 if on_text is not None:
                     on_text(piece)

@@ -4,7 +4,7 @@ Reuses the saved index when it fits the articles, model and settings. When only 
 index is updated: the passages, sentences and vectors of every article whose checksum is unchanged
 are kept, only new or edited articles are embedded, and the search structures are rebuilt from the
 combined arrays. Otherwise a new index is built. Either way it is saved as a new build made live
-atomically (``rag.vectorstore``), by one writer at a time (``rag.locking``), and the articles folder
+atomically (``rag.vectorstore``), by one writer at a time (``rag.store_lock``), and the articles folder
 is read again under that lock so that no other writer's article is lost.
 """
 
@@ -24,8 +24,7 @@ from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import IndexCorruptError, StoreMismatchError
 from rag.lexical import LexicalIndex
-from rag.locking import StoreLock
-from rag.store_lock import build_lock
+from rag.store_lock import store_lock
 from rag.term_matching import TermWeights
 from rag.vector_backends import VectorIndex, build_vector_index, check_backend, connect_backend
 from rag.vectorstore import (
@@ -95,7 +94,7 @@ def open_index(
         saved, reasons = saved_index(articles, embedder, settings)
         if saved is not None and not reasons:
             return OpenedStore(saved, "reused", [])
-    with StoreLock(settings.store_location(), settings.lock_timeout):
+    with store_lock(settings.store_location(), 0.0 if force_rebuild else settings.lock_timeout):
         known = {a.doc_id: a for a in articles}
         current = load_articles(settings.docs_dir, settings.max_article_bytes, known).articles
         return write_index(current, embedder, settings, progress, force_rebuild)
@@ -137,7 +136,7 @@ def write_index(
     force_rebuild: bool = False,
     loaded: VectorStore | None = None,
 ) -> OpenedStore:
-    """Reuse, update or build the index of ``articles`` and save it; call it holding ``StoreLock``
+    """Reuse, update or build the index of ``articles`` and save it; call it holding ``store_lock``
     with ``articles`` read from the folder under that lock (``loaded`` as for ``saved_index``)."""
     store_dir = settings.store_location()
     if force_rebuild:
@@ -153,19 +152,18 @@ def write_index(
             replace(expected, index_kind=kind, vector_backend=saved.manifest.vector_backend)
         ):
             return OpenedStore(move_vectors(saved, settings), "rebuilt", reasons)
-    with build_lock(store_dir):
-        prepare_build(store_dir, estimated_build_bytes(articles, embedder.dimension))  # before the slow part
-        if saved is not None and only_articles_changed(saved.manifest, expected):
-            log.info("Updating the index in %s (%s).", store_dir, "; ".join(reasons))
-            store, embedded = update_index(saved, articles, embedder, settings, expected, progress)
-            action = "updated"
-        else:
-            if reasons:
-                log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
-            store = build_index(articles, embedder, settings, expected, progress)
-            embedded = (len(store.chunks), len(store.sentences))
-            action = "rebuilt" if reasons else "built"
-        saved_store = save_store(store_dir, store)
+    prepare_build(store_dir, estimated_build_bytes(articles, embedder.dimension))  # before the slow part
+    if saved is not None and only_articles_changed(saved.manifest, expected):
+        log.info("Updating the index in %s (%s).", store_dir, "; ".join(reasons))
+        store, embedded = update_index(saved, articles, embedder, settings, expected, progress)
+        action = "updated"
+    else:
+        if reasons:
+            log.info("The saved index in %s is out of date (%s); rebuilding.", store_dir, "; ".join(reasons))
+        store = build_index(articles, embedder, settings, expected, progress)
+        embedded = (len(store.chunks), len(store.sentences))
+        action = "rebuilt" if reasons else "built"
+    saved_store = save_store(store_dir, store)
     return OpenedStore(saved_store, action, reasons, *embedded)
 
 
@@ -311,16 +309,15 @@ def move_vectors(store: VectorStore, settings: Settings) -> VectorStore:
     started = time.perf_counter()
     vectors = store.index.vectors(range(store.index.count()))
     store_dir = settings.store_location()
-    with build_lock(store_dir):
-        prepare_build(store_dir, 2 * vectors.nbytes)
-        index = build_vector_index(vectors, store.manifest.index_kind, settings, store_dir)
-        manifest = replace(
-            store.manifest,
-            vector_backend=index.backend,
-            milvus_collection=index.collection,
-            build_seconds=round(time.perf_counter() - started, 3),
-        )
-        moved = save_store(store_dir, replace(store, manifest=manifest, index=index))
+    prepare_build(store_dir, 2 * vectors.nbytes)
+    index = build_vector_index(vectors, store.manifest.index_kind, settings, store_dir)
+    manifest = replace(
+        store.manifest,
+        vector_backend=index.backend,
+        milvus_collection=index.collection,
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    moved = save_store(store_dir, replace(store, manifest=manifest, index=index))
     store.index.drop()
     return moved
 

@@ -1,26 +1,32 @@
-"""Guard the index folder while a build writes to it: one build at a time, and room checked first.
+"""Guard the index folder while it is written: one writer at a time, and room checked first.
 
-Only one process may build into a store at a time: ``build_lock`` takes an exclusive ``flock`` on
-``<store>/.build.lock`` and raises ``BuildInProgressError`` at once when another process holds it
-(the kernel drops the lock when its holder dies, even by ``kill -9``). ``check_room`` runs before
-any embedding, so a store that cannot be written fails in a second, not after the slow part.
+Readers never take the lock: a build is only made live by replacing ``CURRENT`` atomically. Whoever
+writes (a build, an update, an added or removed article) holds ``store_lock`` — an exclusive ``flock``
+on ``<store>/.write.lock`` (``filelock``) that the kernel drops when its holder dies, even by
+``kill -9`` — from reading the articles folder to switching ``CURRENT``, so two writers never lose
+each other's articles. It has two modes: a build the user asked for (``rag index --rebuild``, the
+page's "Rebuild index") refuses at once when another writer holds it (``BuildInProgressError``, exit
+code 6); an update (an index found out of date, ``rag add``, ``rag remove``) waits its turn, up to
+``Settings.lock_timeout`` (``StoreBusyError`` after). ``check_room`` runs before any embedding, so a
+store that cannot be written fails in a second, not after the slow part.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from rag.arabic import Language
-from rag.errors import RagError
+from rag.errors import RagError, StoreBusyError
 from rag.messages import one_line
 
-LOCK_FILE = ".build.lock"
+LOCK_FILE = ".write.lock"
 #: Room kept free beyond the estimate: file system metadata, the manifest, rounding.
 SPARE_BYTES = 1 << 20
 
@@ -62,24 +68,27 @@ class StoreFullError(StoreError):
 
 
 @contextmanager
-def build_lock(store_dir: Path) -> Iterator[None]:
-    """Hold the store's build lock for the ``with`` block; ``BuildInProgressError`` if taken."""
+def store_lock(store_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the store's writer lock for the ``with`` block. When another process holds it: with
+    ``wait`` 0 raise ``BuildInProgressError`` at once, else wait up to ``wait`` seconds, then raise
+    ``StoreBusyError``."""
     ensure_store_dir(store_dir)
+    lock = FileLock(str(store_dir / LOCK_FILE), timeout=max(wait, 0.0))
     try:
-        handle = open(store_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held for the block
+        lock.acquire()
+    except Timeout as error:  # a TimeoutError, so before OSError
+        if wait <= 0:
+            raise BuildInProgressError(store_dir) from error
+        raise StoreBusyError(
+            f"Another process has been writing the index in {store_dir} for over {wait:.0f} s; "
+            "try again when it has finished."
+        ) from error
     except OSError as error:
         raise write_error(store_dir, error) from error
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise BuildInProgressError(store_dir) from error
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        yield
     finally:
-        handle.close()
+        lock.release()
 
 
 def ensure_store_dir(store_dir: Path) -> None:

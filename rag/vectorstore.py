@@ -3,7 +3,7 @@
 Layout of the store folder::
 
     CURRENT                 name of the live build folder (replaced atomically)
-    .build.lock             held by the one process building (rag/store_lock.py)
+    .write.lock             held by the one process writing (rag/store_lock.py)
     build-<id>/.rag-build      marker: this folder was made by the store (and may be removed by it)
     build-<id>/manifest.json   IndexManifest, with a sha256 of every other file
     build-<id>/vectors.faiss   inner-product index over normalized passage vectors (FAISS backend;
@@ -16,7 +16,7 @@ Layout of the store folder::
 
 A build is written to a fresh folder and only then made live by replacing ``CURRENT``, so a
 crash mid-build leaves the previous index usable. The store only ever removes folders it made: named
-``build-<12 hex digits>`` and holding the marker, and only while it holds the build lock; anything
+``build-<12 hex digits>`` and holding the marker, and only while it holds the writer lock; anything
 else in the folder (a user's ``build-2024-release/``) is never touched. Building the contents is
 ``rag/indexing.py``'s job.
 """
@@ -156,7 +156,7 @@ def estimated_build_bytes(articles: list[Article], dimension: int) -> int:
 
 
 def prepare_build(store_dir: Path, needed_bytes: int) -> None:
-    """Before any embedding (and under the build lock): drop orphan builds of ours (left by a crash
+    """Before any embedding (and under the writer lock): drop orphan builds of ours (left by a crash
     mid-save), make sure ``CURRENT`` can be replaced, that the folder takes writes, and that
     ``needed_bytes`` fit. Raises ``StoreWriteError`` or ``StoreFullError``."""
     ensure_store_dir(store_dir)
@@ -179,7 +179,7 @@ def prepare_build(store_dir: Path, needed_bytes: int) -> None:
 def save_store(store_dir: Path, store: VectorStore) -> VectorStore:
     """Write a new build folder, then switch ``CURRENT`` to it atomically; drop older builds of ours.
 
-    Call it holding ``build_lock(store_dir)``. A failed write removes the new folder and raises
+    Call it holding ``store_lock(store_dir)``. A failed write removes the new folder and raises
     ``StoreWriteError``/``StoreFullError``; the previous build stays live."""
     build = store_dir / f"build-{uuid.uuid4().hex[:12]}"
     try:
@@ -342,7 +342,7 @@ def is_own_build(path: Path) -> bool:
 
 
 def _remove_builds(store_dir: Path, keep: str | None) -> None:
-    """Remove the store's own builds except ``keep`` (call it holding the build lock)."""
+    """Remove the store's own builds except ``keep`` (call it holding the writer lock)."""
     for path in store_dir.iterdir():
         if path.name != keep and is_own_build(path):
             shutil.rmtree(path, ignore_errors=True)

@@ -21,7 +21,7 @@ from streamlit.testing.v1.element_tree import Block
 from benchmarks.local_llm import MODEL_ALIAS, LocalModelServer, free_port
 from rag import PROJECT_ROOT, Answer, Citation, Engine, Settings
 from rag.messages import message, one_line
-from rag.store_lock import build_lock
+from rag.store_lock import store_lock
 
 APP = PROJECT_ROOT / "app.py"
 REBUILD_REQUESTED = "rebuild_requested"
@@ -347,7 +347,7 @@ def test_rebuild_is_not_offered_when_admin_actions_are_off(first_run: AppTest, m
 
 
 def test_a_rebuild_during_another_build_says_so_and_keeps_answering(page: AppTest) -> None:
-    with build_lock(Settings.from_env().store_location()):
+    with store_lock(Settings.from_env().store_location()):
         page.sidebar.button(key="rebuild").click().run()
     assert not page.exception
     assert [error.value for error in page.sidebar.error] == [

@@ -26,7 +26,7 @@ from rag.articles import load_articles
 from rag.cli import EXIT_INTERRUPTED
 from rag.embedding import Embedder
 from rag.indexing import open_index
-from rag.store_lock import build_lock
+from rag.store_lock import store_lock
 from rag.vectorstore import BUILD_MARKER, CURRENT, DATA_FILES, is_own_build, live_build, load_store
 
 ARTICLES = {
@@ -300,7 +300,7 @@ def test_a_disk_that_fills_up_during_the_save_fails_in_one_line(small_disk, engi
 def test_a_second_build_is_told_another_build_is_running(site, engine: Engine) -> None:
     root, docs, store = site
     outside = snapshot(root, store)
-    with build_lock(store):
+    with store_lock(store):
         result = run_cli("index", "--rebuild", "--docs", str(docs), "--store", str(store))
         assert "Another build of the index" in error_line(result, EXIT_BUILD_RUNNING)
         assert_answers(docs, store, engine)  # reading needs no lock

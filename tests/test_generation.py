@@ -31,6 +31,7 @@ from tests.conftest import start_llm_server
 ENGLISH_QUESTION = "When will the US-Russia talks in Geneva take place?"
 ARABIC_QUESTION = "متى ستعقد المحادثات في جنيف؟"
 UNANSWERABLE = "What is the capital of Australia?"
+FOLLOW_UP = "Who invited him?"
 
 
 #: A short answer from few passages keeps the test quick; the timeout is generous for a busy CI machine.
@@ -75,6 +76,16 @@ def test_the_prompt_numbers_the_passages_and_asks_in_the_question_language(
     assert user["content"].rstrip().endswith("الإجابة بالعربية:")
 
 
+def test_a_follow_ups_prompt_gives_the_earlier_questions_before_it(engine: Engine, seed_store: VectorStore) -> None:
+    _, passages = passages_of(engine, seed_store, ENGLISH_QUESTION)
+    earlier = ["When will the US-Russia talks take place?"]
+    _, user = build_messages("Where will they be held?", "en", passages, earlier)
+    content = user["content"]
+    assert content.index(earlier[0]) < content.index("Question: Where will they be held?")
+    assert content.index(passages[-1].text) < content.index(earlier[0])
+    assert "Earlier questions" not in build_messages("Where?", "en", passages)[1]["content"]
+
+
 def test_the_server_speaks_the_protocol_and_streams(llm_server: LocalModelServer) -> None:
     model = LanguageModel.from_settings(Settings(llm_url=llm_server.url, **TEST_SETTINGS))
     assert model.model_name() == MODEL_ALIAS  # asked of the server: no model was configured
@@ -108,6 +119,19 @@ def test_the_written_answer_streams_and_shows_only_supported_cited_sentences(
         assert result.text == result.answer.text and result.dropped
     record = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
     assert record["kind"] == result.kind and record["quoted"]["answer"] == result.answer.text
+
+
+def test_a_follow_up_is_written_from_the_passages_read_in_context(engine: Engine, llm_server: LocalModelServer) -> None:
+    """ "Who invited him?" alone does not say who "him" is; after the question about the Iranian
+    president's visit, the model is given the passages read in context and the earlier question."""
+    history = ["Will the Iranian president visit Russia?"]
+    quoted = engine.ask(FOLLOW_UP, TOP_K, history=history)
+    assert quoted.resolved_question and "003_a655eacadd409cf1" in {c.doc_id for c in quoted.citations}
+    result = with_model(engine, llm_server.url).write_answer(FOLLOW_UP, TOP_K, history=history)
+    assert result.answer == quoted
+    assert result.draft.strip()
+    alone = with_model(engine, llm_server.url).write_answer(FOLLOW_UP, TOP_K)
+    assert alone.answer.resolved_question is None
 
 
 def test_what_the_model_writes_off_the_passages_is_dropped(

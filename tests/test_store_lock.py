@@ -1,23 +1,47 @@
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from rag.errors import StoreBusyError
 from rag.store_lock import (
     BuildInProgressError,
     StoreFullError,
     StoreWriteError,
-    build_lock,
     check_room,
     ensure_store_dir,
+    store_lock,
     write_error,
 )
 
 
 def test_a_second_build_is_refused_while_the_first_holds_the_lock(tmp_path: Path):
-    with build_lock(tmp_path / "store"), pytest.raises(BuildInProgressError) as error, build_lock(tmp_path / "store"):
+    with store_lock(tmp_path / "store"), pytest.raises(BuildInProgressError) as error, store_lock(tmp_path / "store"):
         pass
     assert error.value.key == "build_in_progress"
-    with build_lock(tmp_path / "store"):  # released when the first build ends
+    with store_lock(tmp_path / "store"):  # released when the first build ends
+        pass
+
+
+def test_an_update_waits_for_the_writer_before_it_and_says_so_when_it_waited_too_long(tmp_path: Path):
+    store = tmp_path / "store"
+    taken, order = threading.Event(), []
+
+    def first_writer() -> None:
+        with store_lock(store):
+            taken.set()
+            time.sleep(0.3)  # the second writer is waiting meanwhile
+            order.append("first done")
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    taken.wait()
+    with store_lock(store, wait=60):
+        order.append("second")
+    thread.join()
+    assert order == ["first done", "second"]
+    with store_lock(store), pytest.raises(StoreBusyError), store_lock(store, wait=0.1):
         pass
 
 

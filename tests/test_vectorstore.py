@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import BuildInProgressError, StoreWriteError
-from rag.store_lock import build_lock
+from rag import BuildInProgressError, StoreBusyError, StoreWriteError
+from rag.store_lock import store_lock
 from rag.vectorstore import BUILD_MARKER, CURRENT, IndexCorruptError, load_store
 
 
@@ -74,11 +74,13 @@ def test_the_store_removes_only_the_builds_it_made(small):
     assert (users[0] / "report.pdf").read_text() == "a user's work"
 
 
-def test_a_build_is_refused_while_another_process_builds(small):
+def test_a_build_is_refused_while_another_process_writes_and_an_update_waits(small):
     _, settings, open_ = small
     built = open_()
-    with build_lock(settings.store_dir):
+    with store_lock(settings.store_dir):
         with pytest.raises(BuildInProgressError):
-            open_(chunk_size=300)
+            open_(force_rebuild=True)
+        with pytest.raises(StoreBusyError):
+            open_(chunk_size=300, lock_timeout=0.1)
         assert open_().action == "reused", "an index that fits is still served during a build"
     assert load_store(settings.store_dir).path == built.store.path
