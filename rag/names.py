@@ -20,9 +20,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from rag.arabic import word_forms
+from rag.lexicon import english_stop_words
 
 #: A skeleton shorter than this names too many words to mean anything.
 MIN_SKELETON = 3
@@ -98,7 +97,7 @@ def question_names(question: str) -> list[str]:
     for position, match in enumerate(_QUESTION_WORD.finditer(question)):
         word = match.group().strip("'’-")
         word = re.sub(r"['’]s$", "", word)
-        if not word or not word[0].isupper() or word.lower() in ENGLISH_STOP_WORDS:
+        if not word or not word[0].isupper() or word.lower() in english_stop_words():
             continue
         if position == 0 and not _ACRONYM.match(word):
             continue
