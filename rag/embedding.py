@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bundled_model import ensure_bundled_model, read_build_info
+from rag.bundled_model import ensure_bundled_model, quiet_transformers, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
 from rag.errors import ModelLoadError
 from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_onnx_model, normalize
@@ -223,11 +223,9 @@ def _load_onnx(model_dir: Path, threads: int) -> OnnxEncoder | None:
 def _load_torch(name_or_path: str, settings: Settings) -> TorchEncoder:
     import torch
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
     torch.set_num_threads(max(1, settings.torch_threads))
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
+    quiet_transformers()
     return TorchEncoder(SentenceTransformer(name_or_path, device="cpu", local_files_only=True))
 
 
