@@ -119,7 +119,7 @@ class TermWeights:
 def matched_weight(weighted_groups: WeightedTerms, text: str) -> float:
     """The summed IDF weight of the term groups that ``text`` contains."""
     normalized = normalize(text)
-    return sum(weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
+    return sum(weight for group, weight in weighted_groups if _contains(group, normalized))
 
 
 def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
@@ -128,6 +128,13 @@ def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     if total <= 0:
         return 0.0
     return matched_weight(weighted_groups, text) / total
+
+
+@lru_cache(maxsize=65536)
+def _contains(group: frozenset[str], normalized: str) -> bool:
+    """Whether normalized text holds a term of ``group``; remembered, because one question tests the
+    same groups against the same passages in retrieval, abstention and answer selection."""
+    return _group_pattern(group).search(normalized) is not None
 
 
 @dataclass(frozen=True)
