@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from rag.arabic import word_forms
@@ -120,6 +120,8 @@ class NameIndex:
     for XQuAD's 240 articles, more for larger corpora)."""
 
     words: frozenset[str]
+    #: ``matches`` of each name asked so far (retrieval and answer scoring both ask for them).
+    _matched: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, normalized_words: Iterable[str]) -> NameIndex:
@@ -141,6 +143,11 @@ class NameIndex:
         """Corpus words (clitics off) that may spell the English ``name``: those with its skeleton or,
         when there are none, those one dropped class away that begin with the same class; either way
         beginning with a vowel letter exactly when the name does ("Tesla" «تسلا», not «اتصال»)."""
+        if name not in self._matched:
+            self._matched[name] = self._find(name)
+        return self._matched[name]
+
+    def _find(self, name: str) -> frozenset[str]:
         skeleton = english_skeleton(name)
         if len(skeleton) < MIN_SKELETON:
             return frozenset()
