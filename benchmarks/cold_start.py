@@ -105,6 +105,16 @@ def timed_process(tree: Path, docs: Path, store: Path, question: str) -> dict[st
     }
 
 
+def tree_commit(tree: Path) -> str:
+    """The commit checked out in ``tree`` (``?`` when it is not a git checkout, e.g. an exported copy)."""
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    inside = subprocess.run(["git", "-C", str(tree), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    same = done.returncode == 0 and Path(inside.stdout.strip()).resolve() == tree.resolve()
+    return done.stdout.strip() if same else "?"
+
+
 def run(runs: int, baseline: Path | None) -> dict[str, object]:
     import os
     import statistics
@@ -121,6 +131,7 @@ def run(runs: int, baseline: Path | None) -> dict[str, object]:
             check=True,
             capture_output=True,
         )
+    load_before = os.getloadavg()[0]
     records: dict[str, list[dict]] = {f"{name}_{lang}": [] for name in trees for lang in QUESTIONS}
     for round_ in range(runs + 1):  # the first round warms the file cache and is not counted
         for name in list(trees)[round_ % len(trees) :] + list(trees)[: round_ % len(trees)]:
@@ -131,8 +142,9 @@ def run(runs: int, baseline: Path | None) -> dict[str, object]:
                     log(f"cold start {name} {lang}: {record}")
     result: dict[str, object] = {
         "runs": runs,
-        "load_average_1min_before": os.getloadavg()[0],
+        "load_average_1min_before": load_before,
         "trees": {name: str(tree) for name, tree in trees.items()},
+        "commits": {name: tree_commit(tree) for name, tree in trees.items()},
         "questions": QUESTIONS,
         "goal_seconds": 2.5,
     }

@@ -62,6 +62,7 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
         engine.components().embedder,
     )
     depth = max(k, retriever.fusion_depth)
+    answer_depth = max(k, engine.settings.abstention_depth)  # as ``Engine.ask`` retrieves
     times: dict[str, list[float]] = {
         name: []
         for name in ("floor", "torch_floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search")
@@ -81,13 +82,13 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
         language = checked.language
         seconds, vector = timed(lambda q=question: embedder.embed_queries([q])[0])
         times["embed"].append(seconds)
-        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, k, v))
+        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, answer_depth, v))
         times["retrieve"].append(seconds)
         times["dense_search"].append(timed(lambda v=vector: retriever.store.search(v[None, :], depth))[0])
         if language == retriever.corpus_language:
             times["lexical_search"].append(timed(lambda q=question: retriever.store.lexical.search(q, depth))[0])
         times["compose"].append(
-            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v))[0]
+            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v, k))[0]
         )
     return times
 
