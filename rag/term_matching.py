@@ -130,7 +130,7 @@ def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     return matched_weight(weighted_groups, text) / total
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # a question makes a few hundred; each key holds a passage-sized text
 def _contains(group: frozenset[str], normalized: str) -> bool:
     """Whether normalized text holds a term of ``group``; remembered, because one question tests the
     same groups against the same passages in retrieval, abstention and answer selection."""
