@@ -46,13 +46,13 @@ class ColumnSearch:
 
     @classmethod
     def of(cls, index: LexicalIndex) -> ColumnSearch:
-        return cls(index, index.matrix.tocsc())
+        return cls(index, index.matrix.to_scipy())
 
     def search(self, query: str, k: int) -> np.ndarray:
-        vector = self.index.vectorizer.transform([query])
-        if vector.nnz == 0:
+        columns, weights = self.index.question_vector(query)
+        if len(columns) == 0:
             return np.zeros(0, np.int64)
-        scores = np.asarray(self.columns[:, vector.indices] @ vector.data).ravel()
+        scores = np.asarray(self.columns[:, columns] @ weights).ravel()
         top = np.argpartition(-scores, k - 1)[:k]
         return top[np.argsort(-scores[top], kind="stable")]
 

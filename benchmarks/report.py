@@ -211,13 +211,55 @@ def cold_table(speed: dict) -> str:
 def build_table(speed: dict) -> str:
     build = speed["index_build"]
     seconds = build["seconds"]
+    tokens = build.get("tokens", {})
     rows = [
-        [f"**engine build** (`Engine.open(force_rebuild=True)`, {build['runtime']})", seconds["engine"]],
-        ["LangChain `FAISS.from_texts`, stock `HuggingFaceEmbeddings` (peer)", seconds["peer"]],
+        [f"**engine build** (`Engine.open(force_rebuild=True)`, {build['runtime']})", seconds["engine"], ""],
+        [
+            "LangChain `FAISS.from_texts`, stock `HuggingFaceEmbeddings` (peer)",
+            seconds["peer"],
+            tokens.get("passages", ""),
+        ],
     ]
-    rows = [[label, value, f"{value / seconds['peer']:.2f}×"] for label, value in rows]
+    if "engine_passages_only" in seconds:
+        rows[0][2] = tokens["passages"] + tokens["sentences"]
+        rows += [
+            ["… its passage pass alone (the peer's work)", seconds["engine_passages_only"], tokens["passages"]],
+            [
+                f"… its answer-sentence pass alone ({build['sentences']} sentences)",
+                seconds["engine_sentences_only"],
+                tokens["sentences"],
+            ],
+        ]
+    rows = [[label, value, count, f"{value / seconds['peer']:.2f}×"] for label, value, count in rows]
     runs = build["repeats"]
-    return table([f"XQuAD index build ({build['chunks']} chunks), median of {runs}", "seconds", "/ peer"], rows)
+    header = [f"XQuAD index build ({build['chunks']} chunks), median of {runs}", "seconds", "tokens read", "/ peer"]
+    return table(header, rows)
+
+
+def cold_start_table(cold: dict) -> str:
+    """``rag ask`` cold starts of ``benchmarks.cold_start``, this checkout and the baseline run for run."""
+    trees = [name for name in ("this", "baseline") if f"{name}_ar" in cold]
+    rows = []
+    for lang, label in (("ar", "Arabic"), ("en", "English (reads the dictionary)")):
+        for name in trees:
+            record = cold[f"{name}_{lang}"]
+            ratio = cold.get(f"this_over_baseline_{lang}", {}) if name == "this" else {}
+            rows.append(
+                [
+                    f"{label}, {name} ({cold['commits'][name]})" if "commits" in cold else f"{label}, {name}",
+                    record["wall"],
+                    record["cpu"],
+                    record["peak_rss_mib"],
+                    ratio.get("wall", ""),
+                    ratio.get("cpu", ""),
+                ]
+            )
+    header = ["`rag ask`, index built, median of " + str(cold["runs"]), "wall s", "CPU s", "peak MiB"]
+    return table(header + ["wall / baseline", "CPU / baseline"], rows) + (
+        f"\n\nLoad average (1 min) {cold['load_average_1min_before']:.1f} before, "
+        f"{cold['load_average_1min_after']:.1f} after, on {cold['machine']['cores']} cores: wall seconds "
+        "include waiting for a core; CPU seconds are the process's own."
+    )
 
 
 def runtime_table(runtime: dict) -> str:
@@ -445,6 +487,9 @@ def sections() -> dict[str, str]:
         parts["Cold start"] = cold_table(speed)
         if "index_build" in speed:
             parts["Index build"] = build_table(speed)
+    cold_start = read_result("cold_start")
+    if cold_start:
+        parts["Cold start of `rag ask`, run for run against another checkout"] = cold_start_table(cold_start)
     runtime, sentence_vectors = read_result("runtime"), read_result("sentence_vectors")
     if runtime:
         parts["Embedding runtimes"] = runtime_table(runtime)
@@ -457,7 +502,7 @@ def sections() -> dict[str, str]:
         parts["Scale of the lexical ranker"] = lexical_table(lexical)
     measured = [
         f"- {r['benchmark']}: {machine_line(r)}"
-        for r in (quality, speed, runtime, sentence_vectors, scale, lexical)
+        for r in (quality, speed, cold_start, runtime, sentence_vectors, scale, lexical)
         if r
     ]
     parts["Measured on"] = "\n".join(measured)

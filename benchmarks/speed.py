@@ -62,6 +62,7 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
         engine.components().embedder,
     )
     depth = max(k, retriever.fusion_depth)
+    answer_depth = max(k, engine.settings.abstention_depth)  # as ``Engine.ask`` retrieves
     times: dict[str, list[float]] = {
         name: []
         for name in ("floor", "torch_floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search")
@@ -81,13 +82,13 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
         language = checked.language
         seconds, vector = timed(lambda q=question: embedder.embed_queries([q])[0])
         times["embed"].append(seconds)
-        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, k, v))
+        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, answer_depth, v))
         times["retrieve"].append(seconds)
         times["dense_search"].append(timed(lambda v=vector: retriever.store.search(v[None, :], depth))[0])
         if language == retriever.corpus_language:
             times["lexical_search"].append(timed(lambda q=question: retriever.store.lexical.search(q, depth))[0])
         times["compose"].append(
-            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v))[0]
+            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v, k))[0]
         )
     return times
 
@@ -179,40 +180,67 @@ def cold_starts(engine: Engine, questions: dict[str, str], runs: int) -> dict:
 
 
 def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
-    """The engine's build against the peer's build of the same chunks, interleaved, ``repeats`` times.
+    """The engine's build against the peer's build of the same chunks, interleaved, ``repeats`` times,
+    with the engine's two embedding passes timed alone beside them (where its build time goes).
 
-    ``engine`` is ``Engine.open(force_rebuild=True)`` with the engine's runtime: passage vectors, and
-    answer-sentence vectors pooled from the same pass. (Before ONNX and span pooling, the build also
-    embedded every sentence on its own twice, with torch: 4.29x the peer in the run of 2026-11-25.)
+    ``engine`` is ``Engine.open(force_rebuild=True)`` with the engine's runtime: a passage-prompted
+    vector for every passage and a query-prompted one for every answer sentence. The peer embeds the
+    passages only. (Before ONNX, the build also embedded every sentence a second time, with the passage
+    prompt, with torch: 4.29x the peer in the run of 2026-11-25.)
     """
     store = engine.components().store
     chunks = [c.text for c in store.chunks]
+    sentences = [store.text(s.doc_id, s.start, s.end) for s in store.sentences]
     settings = engine.settings.with_changes(store_dir=WORK_DIR / "speed_build_store")
     metadatas = [{"chunk_id": c.chunk_id} for c in store.chunks]
     embedder = engine.components().embedder
     builds: dict[str, Callable[[], object]] = {
         "engine": lambda: Engine.open(settings, force_rebuild=True, _embedder=embedder),
         "peer": lambda: build_peer(chunks, metadatas, peer_embeddings),
+        "engine_passages_only": lambda: embedder.embed_passages(chunks),
+        "engine_sentences_only": lambda: embedder.embed_answer_sentences(sentences),
     }
     times: dict[str, list[float]] = {name: [] for name in builds}
     for round_ in range(repeats):
-        for name in list(builds)[round_ % 2 :] + list(builds)[: round_ % 2]:
+        names = list(builds)
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
             times[name].append(timed(builds[name])[0])
             log(f"build {name}: {times[name][-1]:.1f}s")
     seconds = {name: round(statistics.median(values), 2) for name, values in times.items()}
+    tokens = {
+        "passages": token_count(embedder, embedder.passage_prompt, chunks),
+        "sentences": token_count(embedder, embedder.query_prompt, sentences),
+    }
     return {
         "chunks": len(chunks),
         "sentences": len(store.sentences),
+        "tokens": tokens,
+        "engine_tokens_over_peer_tokens": round((tokens["passages"] + tokens["sentences"]) / tokens["passages"], 3),
         "repeats": repeats,
         "runs": {name: [round(v, 2) for v in values] for name, values in times.items()},
         "seconds": seconds,
         "engine_over_peer": round(seconds["engine"] / seconds["peer"], 3),
         "engine_over_peer_per_round": [round(e / p, 3) for e, p in zip(times["engine"], times["peer"], strict=True)],
+        "passages_only_over_peer": round(seconds["engine_passages_only"] / seconds["peer"], 3),
+        "sentences_only_over_peer": round(seconds["engine_sentences_only"] / seconds["peer"], 3),
         "runtime": embedder.runtime,
         "note": "engine = Engine.open(force_rebuild=True): chunking, passage and sentence vectors, FAISS, "
         "lexical index, saving with checksums; peer = LangChain FAISS.from_texts with stock "
-        "HuggingFaceEmbeddings (torch); the order alternates between rounds",
+        "HuggingFaceEmbeddings (torch, the engine's thread count), passages only; engine_passages_only / "
+        "engine_sentences_only = the engine's embedder on the passages / answer sentences alone (the "
+        "same work the peer does / the work it does not do); tokens are the model's, prompts and <s> </s> "
+        "included; the order rotates between rounds",
     }
+
+
+def token_count(embedder: Embedder, prompt: str, texts: list[str]) -> int:
+    """Tokens the model reads for ``texts`` with ``prompt`` (no padding)."""
+    prefix = embedder.prompts.get(prompt, "")
+    encoder = embedder.encoder
+    tokenizer = getattr(encoder, "tokenizer", None) or encoder.model.tokenizer
+    if hasattr(tokenizer, "encode_batch"):  # a ``tokenizers`` tokenizer (ONNX Runtime)
+        return sum(len(tokenizer.encode(prefix + text).ids) for text in texts)
+    return sum(len(ids) for ids in tokenizer([prefix + text for text in texts], truncation=True)["input_ids"])
 
 
 def run() -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 Language = Literal["ar", "en"]
@@ -58,9 +59,16 @@ _DEFINITE_ARTICLE = re.compile(r"^(ال|لل)(?=..)")
 MIN_STEM = 3
 
 
+#: Texts whose normalized form is kept (passages and sentences of the last few questions' hits).
+NORMALIZED_CACHE = 4096
+
+
+@lru_cache(maxsize=NORMALIZED_CACHE)
 def normalize(text: str) -> str:
     """Arabic normalization used for matching: no diacritics or tatweel, unified letter forms,
-    Western digits, lowercase, collapsed whitespace."""
+    Western digits, lowercase, collapsed whitespace. Remembered for the last ``NORMALIZED_CACHE`` texts:
+    every question matches its terms against the same passages and sentences again, and normalizing
+    them took about a third of a warm ``ask`` beyond the question's embedding."""
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     text = text.translate(_LETTER_MAP).lower()

@@ -212,6 +212,14 @@ def build_bundled_model(target: Path) -> Path:
     return target
 
 
+def quiet_transformers() -> None:
+    """No progress bars or notices from transformers while a model loads (errors still show)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
 def readable_by_all(folder: Path) -> None:
     """Files 0644, folders 0755: some writers leave 0600 temporary files (model.safetensors did), and
     another user of a shared cache then failed to load the model."""

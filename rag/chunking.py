@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from rag.arabic import ends_sentence, split_sentences
 from rag.articles import Article
+
+if TYPE_CHECKING:  # imported where used: only building an index chunks articles
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 #: Paragraphs first, then lines, sentence ends (Arabic and Latin), clause marks, words.
 SEPARATORS = ["\n\n", "\n", "؟ ", "? ", "! ", ". ", "؛ ", "; ", "، ", ", ", " ", ""]
@@ -26,6 +28,8 @@ class Chunk:
 
 
 def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,

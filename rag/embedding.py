@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bundled_model import ensure_bundled_model, read_build_info
+from rag.bundled_model import ensure_bundled_model, quiet_transformers, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
 from rag.errors import ModelLoadError
 from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_onnx_model, normalize
@@ -41,6 +41,8 @@ class Encoder(Protocol):
 
     prompts: dict[str, str]
     dimension: int
+    #: Texts run through the model at once (sorted by length, so they pad little).
+    batch_size: int
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -67,10 +69,10 @@ class Embedder:
         return self.encoder.prompts
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(self._prompted(texts, self.query_prompt), batch_size=32)
+        return self._encode(self._prompted(texts, self.query_prompt))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(self._prompted(texts, self.passage_prompt), batch_size=16)
+        return self._encode(self._prompted(texts, self.passage_prompt))
 
     def embed_answer_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors for answer selection: each sentence alone, with the query prompt. On XQuAD
@@ -92,7 +94,7 @@ class Embedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         span_vectors = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans]
         unseen: list[tuple[int, int]] = []
-        for batch in length_batches(prompted, batch_size=16):
+        for batch in length_batches(prompted, self.encoder.batch_size):
             states = self.encoder.encode_tokens([prompted[i] for i in batch])
             vectors[batch] = states.vectors
             for row, i in enumerate(batch):
@@ -112,12 +114,12 @@ class Embedder:
         prefix = self.prompts.get(prompt, "")
         return [prefix + text for text in texts]
 
-    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode(self, texts: list[str]) -> np.ndarray:
         """Texts of similar length batched together (little padding), vectors in input order."""
         if len(texts) == 1:
             return self.encoder.encode(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for batch in length_batches(texts, batch_size):
+        for batch in length_batches(texts, self.encoder.batch_size):
             vectors[batch] = self.encoder.encode([texts[i] for i in batch])
         return vectors
 
@@ -140,6 +142,8 @@ def pool_span(states: TokenBatch, row: int, start: int, end: int) -> np.ndarray 
 
 class TorchEncoder:
     """A sentence-transformers model run by torch (its own pooling, normalized)."""
+
+    batch_size = 16
 
     def __init__(self, model: object):
         self.model = model  # sentence_transformers.SentenceTransformer
@@ -219,11 +223,9 @@ def _load_onnx(model_dir: Path, threads: int) -> OnnxEncoder | None:
 def _load_torch(name_or_path: str, settings: Settings) -> TorchEncoder:
     import torch
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
     torch.set_num_threads(max(1, settings.torch_threads))
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
+    quiet_transformers()
     return TorchEncoder(SentenceTransformer(name_or_path, device="cpu", local_files_only=True))
 
 

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -131,14 +132,12 @@ class Engine:
     _timings: OpenTimings
     _retriever: Retriever = field(init=False)
     _composer: AnswerComposer = field(init=False)
-    _model_writer: ModelAnswerWriter = field(init=False)
+    _sentence_map: SentenceMap = field(init=False)
 
     def __post_init__(self) -> None:
         store = self._opened.store
         language = corpus_language(store)
-        sentence_map = SentenceMap.build(store, language)
-        checker = SupportChecker.build(store, self._embedder, self._lexicon, sentence_map)
-        self._model_writer = ModelAnswerWriter.from_settings(self.settings, checker, store)
+        sentence_map = self._sentence_map = SentenceMap.build(store, language)
         names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
         terms = QuestionTermFinder(store.term_weights, language, self._lexicon, names)
         self._retriever = Retriever(
@@ -165,6 +164,13 @@ class Engine:
             AnswerWriter(store, language, self.settings.max_sentences, self.settings.max_citations),
             self.settings.abstention_depth,
         )
+
+    @cached_property
+    def _model_writer(self) -> ModelAnswerWriter:
+        """Made on the first written answer: a question answered by quoting never needs it."""
+        store = self._opened.store
+        checker = SupportChecker.build(store, self._embedder, self._lexicon, self._sentence_map)
+        return ModelAnswerWriter.from_settings(self.settings, checker, store)
 
     @classmethod
     def open(

@@ -21,7 +21,7 @@ import numpy as np
 from rag.articles import Article, load_articles
 from rag.chunking import Chunk, Sentence, chunk_articles, split_article_sentences
 from rag.config import Settings
-from rag.embedding import Embedder
+from rag.embedding import Embedder, length_batches
 from rag.errors import IndexCorruptError, StoreMismatchError
 from rag.lexical import LexicalIndex
 from rag.store_lock import store_lock
@@ -327,18 +327,20 @@ def embed_in_batches(
     dimension: int,
     progress: Progress | None = None,
 ) -> list[np.ndarray]:
-    """Run each ``(texts, encode)`` job in batches, reporting ``progress(done, total)`` over all."""
+    """Run each ``(texts, encode)`` job in groups of ``EMBED_BATCH`` texts of similar length (longest
+    first, so the runtime pads little), reporting ``progress(done, total)`` over all; the vectors come
+    back in the order of ``texts``."""
     total = sum(len(texts) for texts, _ in jobs)
     done = 0
     if progress:
         progress(done, total)
     results = []
     for texts, encode in jobs:
-        parts = [np.zeros((0, dimension), dtype=np.float32)]
-        for begin in range(0, len(texts), EMBED_BATCH):
-            parts.append(encode(texts[begin : begin + EMBED_BATCH]))
-            done += len(parts[-1])
+        vectors = np.zeros((len(texts), dimension), dtype=np.float32)
+        for group in length_batches(texts, EMBED_BATCH):
+            vectors[group] = encode([texts[i] for i in group])
+            done += len(group)
             if progress:
                 progress(done, total)
-        results.append(np.vstack(parts))
+        results.append(vectors)
     return results

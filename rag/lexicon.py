@@ -14,13 +14,13 @@ whose entries read ``Headword /pronunciation/`` followed by one translation a li
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from rag.arabic import lemma_stem, normalize, without_article
 from rag.errors import LexiconError
@@ -54,6 +54,21 @@ _ARABIC_PARTICLES = frozenset(normalize(w) for w in ["من", "في", "على", "
 #: A translation longer than this many words is a definition, not a counterpart.
 MAX_TRANSLATION_WORDS = 2
 _ENGLISH_WORD = re.compile(r"[a-z]+")
+
+
+@cache
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words (``sklearn.feature_extraction.text.ENGLISH_STOP_WORDS``), read
+    from the module that holds them without importing scikit-learn, whose import took 2-3 s of a
+    question's cold start."""
+    package = importlib.util.find_spec("sklearn")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("scikit-learn is not installed")
+    path = Path(package.submodule_search_locations[0]) / "feature_extraction" / "_stop_words.py"
+    spec = importlib.util.spec_from_file_location("rag_english_stop_words", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.ENGLISH_STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,7 @@ class BilingualLexicon:
                 position += 2
                 continue
             word = tokens[position]
-            if word not in ENGLISH_STOP_WORDS and word not in QUESTION_FRAMING and word not in AUXILIARY_VERBS:
+            if word not in english_stop_words() and word not in QUESTION_FRAMING and word not in AUXILIARY_VERBS:
                 terms = self.lookup(word)
                 if terms:
                     groups.append(frozenset(terms))

@@ -16,9 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup
-from markdown_it import MarkdownIt
-
 from rag.arabic import Language
 from rag.articles import article_files, clean_article
 from rag.messages import message
@@ -143,6 +140,8 @@ def upload_text(upload: Upload) -> str:
     except UnicodeDecodeError as error:
         raise UploadRefused("upload_not_utf8") from error
     if upload.suffix in {".md", ".markdown"}:
+        from markdown_it import MarkdownIt
+
         return html_text(MarkdownIt().render(text))
     if upload.suffix in {".html", ".htm"}:
         return html_text(text)
@@ -151,6 +150,8 @@ def upload_text(upload: Upload) -> str:
 
 def html_text(markup: str) -> str:
     """The visible text of an HTML page: one line per block, blank lines between paragraphs."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(markup, "html.parser")
     for element in soup(_NON_TEXT_ELEMENTS):
         element.decompose()

@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
-
-import httpx
-import openai
+from typing import TYPE_CHECKING, Literal
 
 from rag.config import Settings, llm_api_key
+
+if TYPE_CHECKING:  # imported where used: the openai client takes about a second to import
+    import openai
 
 FailureReason = Literal["unreachable", "timeout", "bad_reply"]
 #: Sent as the key when none is set: local servers ignore it, and the client needs one.
@@ -50,6 +50,8 @@ class LanguageModel:
 
     @classmethod
     def from_settings(cls, settings: Settings, api_key: str | None = None) -> LanguageModel:
+        import openai
+
         client = openai.OpenAI(
             base_url=base_url(settings.llm_url),
             api_key=api_key or llm_api_key() or NO_KEY,
@@ -60,6 +62,8 @@ class LanguageModel:
 
     def model_name(self) -> str:
         """The configured model, or else the first one the server lists (asked once)."""
+        import openai
+
         if not self.model:
             try:
                 listed = self.client.models.list(timeout=self.timeout)
@@ -73,6 +77,9 @@ class LanguageModel:
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """The reply's text pieces as they arrive; raises ``LanguageModelError`` when the server
         fails, stops answering, or the whole reply takes longer than ``timeout`` seconds."""
+        import httpx
+        import openai
+
         deadline = time.monotonic() + self.timeout
         try:
             stream = self.client.chat.completions.create(
@@ -111,6 +118,8 @@ def _delta(chunk: object, finished: bool) -> tuple[str, bool]:
 
 
 def _failure(error: openai.OpenAIError) -> LanguageModelError:
+    import openai
+
     if isinstance(error, openai.APITimeoutError):
         return LanguageModelError("timeout", str(error))
     if isinstance(error, openai.APIConnectionError):

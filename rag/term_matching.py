@@ -123,7 +123,7 @@ def matched_weight(weighted_groups: WeightedTerms, text: str) -> float:
 
 def normalized_weight(weighted_groups: WeightedTerms, normalized: str) -> float:
     """``matched_weight`` of a text already through ``rag.arabic.normalize``."""
-    return sum(weight for group, weight in weighted_groups if _group_pattern(group).search(normalized))
+    return sum(weight for group, weight in weighted_groups if _contains(group, normalized))
 
 
 def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
@@ -137,6 +137,13 @@ def normalized_share(weighted_groups: WeightedTerms, normalized: str) -> float:
     if total <= 0:
         return 0.0
     return normalized_weight(weighted_groups, normalized) / total
+
+
+@lru_cache(maxsize=8192)  # a question makes a few hundred; each key holds a passage-sized text
+def _contains(group: frozenset[str], normalized: str) -> bool:
+    """Whether normalized text holds a term of ``group``; remembered, because one question tests the
+    same groups against the same passages in retrieval, abstention and answer selection."""
+    return _group_pattern(group).search(normalized) is not None
 
 
 @dataclass(frozen=True)

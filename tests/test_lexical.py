@@ -1,6 +1,8 @@
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from rag.lexical import LexicalIndex
+from rag.arabic import normalize
+from rag.lexical import LexicalIndex, char_ngrams
 
 PASSAGES = [
     "ستعقد المحادثات الأمريكية الروسية في العاشر من يناير في جنيف.",
@@ -34,9 +36,35 @@ def test_an_updated_index_equals_one_built_from_the_same_passages():
     updated = LexicalIndex.build(PASSAGES).updated(rows, extra)
     fresh = LexicalIndex.build([PASSAGES[2], extra[0], PASSAGES[0], extra[1]])
     assert updated.matrix.shape == fresh.matrix.shape
-    assert set(updated.vectorizer.vocabulary_) == set(fresh.vectorizer.vocabulary_)
+    assert set(updated.vocabulary) == set(fresh.vocabulary)
     for query in ("التدريبات العسكرية", "محادثات جنيف", "القوات", "الطيران المدني", "رادع"):
         scores, positions = updated.search(query, 4)
         fresh_scores, fresh_positions = fresh.search(query, 4)
         assert list(positions) == list(fresh_positions)
         assert np.allclose(scores, fresh_scores, atol=1e-6)
+
+
+def test_ngrams_are_scikit_learns_char_wb_analyzer_over_normalized_text():
+    texts = [*PASSAGES, "  و  ال ب؟ x", "", "كلّ الأمريكيّة\nسطر آخر\tو", "a ab abc abcd abcdef"]
+    sklearn_ngrams = TfidfVectorizer(preprocessor=normalize, analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    for text in texts:
+        assert char_ngrams(text) == sklearn_ngrams(text)
+
+
+def test_question_scores_equal_scikit_learns_tfidf_cosine():
+    index = LexicalIndex.build(PASSAGES)
+    vectorizer = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True).fit(PASSAGES)
+    question = "متى ستُعقد المحادثات في جنيف والطيران؟"
+    expected = (vectorizer.transform(PASSAGES) @ vectorizer.transform([question]).T).toarray().ravel()
+    scores, positions = index.search(question, 3)
+    assert np.allclose(scores, expected[positions], atol=1e-6)
+    assert list(positions) == list(np.argsort(-expected, kind="stable")[: len(positions)])
+
+
+def test_saved_index_reads_back_without_change(tmp_path):
+    index = LexicalIndex.build(PASSAGES)
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded.vocabulary == index.vocabulary
+    for query in ("محادثات جنيف", "القوات"):
+        assert [list(a) for a in loaded.search(query, 3)] == [list(a) for a in index.search(query, 3)]

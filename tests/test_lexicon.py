@@ -6,7 +6,15 @@ import pytest
 
 from rag import Settings
 from rag.arabic import lemma_stem
-from rag.lexicon import BilingualLexicon, LexiconError, LexiconLoader, arabic_terms, english_base_forms, load_lexicon
+from rag.lexicon import (
+    BilingualLexicon,
+    LexiconError,
+    LexiconLoader,
+    arabic_terms,
+    english_base_forms,
+    english_stop_words,
+    load_lexicon,
+)
 
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 ENTRIES = {
@@ -127,3 +135,9 @@ def test_auxiliary_verbs_bring_no_terms_though_the_dictionary_translates_them():
     plain = installed.term_groups("What Washington offer on missiles?")
     assert installed.term_groups("What did Washington offer on missiles?") == plain
     assert installed.term_groups("What does Washington offer on missiles?") == plain
+
+
+def test_english_stop_words_are_scikit_learns_list():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    assert english_stop_words() == ENGLISH_STOP_WORDS
