@@ -62,7 +62,8 @@ def collect(engine: Engine, questions: list[Question], language: str) -> list[Qu
         depth = max(settings.top_k, settings.abstention_depth)
         hits = retriever.retrieve(checked.text, checked.language, depth, vector)
         terms = composer.terms.find(checked.text, checked.language)
-        found = composer.scorer.evidence(checked.text, hits[: settings.top_k], vector, terms.weighted)
+        scores = composer.scorer.sentence_scores(vector)
+        found = composer.scorer.evidence(checked.text, hits[: settings.top_k], vector, scores, terms.weighted)
         if not found:
             continue
         texts_found = [store.text(store.chunks[f.chunk_position].doc_id, f.start, f.end) for f in found]

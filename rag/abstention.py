@@ -133,7 +133,6 @@ class Judgement:
 class Abstention:
     #: One model for each source of a question's terms: ``own``, ``dictionary``, ``none``.
     models: dict[str, AnswerabilityModel]
-    sentence_vectors: np.ndarray
     #: The sentences of each passage (``rag.candidates.SentenceMap.sentences_of_chunk``).
     sentences_of_chunk: list[list[int]]
 
@@ -147,13 +146,14 @@ class Abstention:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise AbstentionModelError(f"cannot read the abstention model {path}: {error}") from error
 
-    def features(self, hits: list[Hit], terms: WeightedTerms, query_vector: np.ndarray) -> np.ndarray:
-        return answerability_features(hits, terms, self.sentence_vectors @ query_vector, self.sentences_of_chunk)
+    def features(self, hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray) -> np.ndarray:
+        return answerability_features(hits, terms, sentence_scores, self.sentences_of_chunk)
 
-    def judge(self, hits: list[Hit], terms: QuestionTerms, query_vector: np.ndarray) -> Judgement:
-        """The confidence that ``hits`` (the best passages, at the abstention depth) answer the question,
-        and the threshold of the model for where its terms came from."""
+    def judge(self, hits: list[Hit], terms: QuestionTerms, sentence_scores: np.ndarray) -> Judgement:
+        """The confidence that ``hits`` (the best passages, at the abstention depth) answer the question
+        whose cosine to every sentence of the corpus is ``sentence_scores``, and the threshold of the
+        model for where its terms came from."""
         model = self.models[terms.source]
         if not hits:
             return Judgement(0.0, model.threshold)
-        return Judgement(model.probability(self.features(hits, terms.weighted, query_vector)), model.threshold)
+        return Judgement(model.probability(self.features(hits, terms.weighted, sentence_scores)), model.threshold)

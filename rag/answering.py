@@ -39,11 +39,14 @@ class AnswerComposer:
         passages (when the corpus has them), on which the abstention decision is taken. The question's
         terms are found here unless given."""
         terms = terms or self.terms.find(question, language)
-        judgement = self.abstention.judge(hits[: self.abstention_depth], terms, query_vector)
+        sentence_scores = self.scorer.sentence_scores(query_vector)
+        judgement = self.abstention.judge(hits[: self.abstention_depth], terms, sentence_scores)
         confidence, threshold = judgement.confidence, judgement.threshold
         if not judgement.answers:
             return abstained(question, language, confidence, threshold)
-        candidates = self.scorer.candidates(question, language, hits[:top_k], query_vector, terms.weighted)
+        candidates = self.scorer.candidates(
+            question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted
+        )
         margin = self.scorer.ranker.second_sentence_margin(self.scorer.ranker_language(language))
         chosen = self.writer.choose(candidates, margin)
         if not chosen:

@@ -113,10 +113,11 @@ class CandidateScorer:
         language: Language,
         hits: list[Hit],
         query_vector: np.ndarray,
+        sentence_scores: np.ndarray,
         terms: WeightedTerms,
     ) -> list[Candidate]:
         """The candidates, best first, scored by the ranker for questions in ``language``."""
-        found = self.evidence(question, hits, query_vector, terms)
+        found = self.evidence(question, hits, query_vector, sentence_scores, terms)
         if not found:
             return []
         scores = self.ranker.scores(np.vstack([f.features for f in found]), self.ranker_language(language))
@@ -135,13 +136,22 @@ class CandidateScorer:
     def corpus_language(self) -> Language:
         return self.sentence_map.corpus_language
 
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """The cosine of every sentence of the corpus to the question (abstention reads them too)."""
+        return self.store.sentence_vectors @ query_vector
+
     def evidence(
-        self, question: str, hits: list[Hit], query_vector: np.ndarray, terms: WeightedTerms
+        self,
+        question: str,
+        hits: list[Hit],
+        query_vector: np.ndarray,
+        sentence_scores: np.ndarray,
+        terms: WeightedTerms,
     ) -> list[ScoredSentence]:
-        """Every candidate sentence with its features (``rag.answer_features``)."""
+        """Every candidate sentence with its features (``rag.answer_features``); ``sentence_scores``
+        as ``sentence_scores(query_vector)`` gives them."""
         if not hits:
             return []
-        sentence_scores = self.store.sentence_vectors @ query_vector
         pool = self._pool(hits, sentence_scores)
         chunks_of = self.sentence_map.chunks_of_sentence
         rank = {h.position: r for r, h in enumerate(hits)}

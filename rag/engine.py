@@ -157,7 +157,6 @@ class Engine:
             terms,
             Abstention(
                 Abstention.load_models(self.settings.abstention_model_path),
-                store.sentence_vectors,
                 sentence_map.sentences_of_chunk,
             ),
             CandidateScorer(store, sentence_map, AnswerRanker.load(self.settings.answer_ranker_path)),

@@ -80,11 +80,12 @@ def test_the_threshold_follows_where_the_question_terms_came_from(engine: Engine
     models = abstention(engine).models
     hits = engine.retrieve("متى ستعقد المحادثات في جنيف؟", 5)
     vector = engine.embed_questions(["متى ستعقد المحادثات في جنيف؟"])[0]
+    scores = engine.components().composer.scorer.sentence_scores(vector)
     for source in ("own", "dictionary", "none"):
-        judgement = abstention(engine).judge(hits, QuestionTerms([], source), vector)
+        judgement = abstention(engine).judge(hits, QuestionTerms([], source), scores)
         assert judgement.threshold == models[source].threshold
         assert 0 < judgement.confidence < 1
-    assert abstention(engine).judge([], QuestionTerms([], "own"), vector).confidence == 0.0
+    assert abstention(engine).judge([], QuestionTerms([], "own"), scores).confidence == 0.0
 
 
 def test_the_shipped_model_states_its_origin_and_round_trips(seed_settings: Settings):
