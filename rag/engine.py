@@ -380,8 +380,9 @@ class Engine:
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
         terms = self._composer.terms.find(question.text, question.language)
-        wanted = terms if retrieve_for is None else self._composer.terms.find(retrieve_for, question.language)
-        hits = self._retriever.retrieve(retrieve_for or question.text, question.language, depth, vector, terms=wanted)
+        retrieved = retrieve_for or question.text
+        wanted = terms if retrieved == question.text else self._composer.terms.find(retrieved, question.language)
+        hits = self._retriever.retrieve(retrieved, question.language, depth, vector, terms=wanted)
         answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
         return answer, hits[:top_k]
 

@@ -12,16 +12,16 @@ Both weights were chosen on the XQuAD tuning half (benchmarks/results/quality.js
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import Literal
 
 import numpy as np
 
-from rag.arabic import Language, detect_language, normalize
+from rag.arabic import Language, detect_language
 from rag.chunking import Chunk
 from rag.embedding import Embedder
-from rag.term_matching import QuestionTermFinder, QuestionTerms, normalized_share
+from rag.term_matching import QuestionTermFinder, QuestionTerms, matched_share
 from rag.vectorstore import VectorStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -57,8 +57,6 @@ class Retriever:
     term_weight: float = 0.02
     term_weight_cross: float = 0.05
     term_rerank_depth: int = 5
-    #: Passages' normalized texts, kept once computed (term matching reads them for every question).
-    _normalized: dict[int, str] = field(default_factory=dict, init=False, repr=False)
 
     def retrieve(
         self,
@@ -123,16 +121,11 @@ class Retriever:
         term_weight = self.term_weight if terms.source == "own" else self.term_weight_cross
         head = ordered[: self.term_rerank_depth]
         for position in head:
-            ranking[position] += term_weight * normalized_share(terms.weighted, self._normalized_text(position))
+            ranking[position] += term_weight * matched_share(terms.weighted, self.store.chunks[position].text)
         return sorted(head, key=lambda p: (-ranking[p], p)) + ordered[len(head) :]
 
     def _terms(self, question: str, language: Language) -> QuestionTerms:
         return self.terms.find(question, language) if self.terms is not None else QuestionTerms([], "none")
-
-    def _normalized_text(self, position: int) -> str:
-        if position not in self._normalized:
-            self._normalized[position] = normalize(self.store.chunks[position].text)
-        return self._normalized[position]
 
 
 def _add_ranks(fused: dict[int, float], ranking: list[int], rrf_k: int) -> None:

@@ -118,25 +118,16 @@ class TermWeights:
 
 def matched_weight(weighted_groups: WeightedTerms, text: str) -> float:
     """The summed IDF weight of the term groups that ``text`` contains."""
-    return normalized_weight(weighted_groups, normalize(text))
-
-
-def normalized_weight(weighted_groups: WeightedTerms, normalized: str) -> float:
-    """``matched_weight`` of a text already through ``rag.arabic.normalize``."""
+    normalized = normalize(text)  # remembered by ``normalize`` for the passages questions keep meeting
     return sum(weight for group, weight in weighted_groups if _contains(group, normalized))
 
 
 def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     """The IDF-weighted share of the term groups that ``text`` contains (0 to 1)."""
-    return normalized_share(weighted_groups, normalize(text))
-
-
-def normalized_share(weighted_groups: WeightedTerms, normalized: str) -> float:
-    """``matched_share`` of a text already through ``rag.arabic.normalize``."""
     total = sum(weight for _, weight in weighted_groups)
     if total <= 0:
         return 0.0
-    return normalized_weight(weighted_groups, normalized) / total
+    return matched_weight(weighted_groups, text) / total
 
 
 @lru_cache(maxsize=8192)  # a question makes a few hundred; each key holds a passage-sized text
