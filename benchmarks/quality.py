@@ -111,8 +111,12 @@ def ask_all(engine: Engine, questions: list[Question], language: str) -> list[An
 
 
 def confidence_scores(engine: Engine, questions: list[Question], language: str) -> list[float]:
-    """The engine's abstention signal for each question (``Answer.confidence``, ``rag/abstention.py``)."""
-    return [answer.confidence for answer in ask_all(engine, questions, language)]
+    """The engine's abstention signal for each question (``Answer.confidence``, ``rag/abstention.py``),
+    shifted so that the language's shipped threshold decides as the engine did: an English question
+    read a second time with its pseudo-question (``rag/engine.py``) is judged by another model, with
+    another threshold."""
+    shipped = shipped_thresholds(engine)[language]
+    return [answer.confidence - answer.threshold + shipped for answer in ask_all(engine, questions, language)]
 
 
 def evaluate_abstention(data: XQuAD, base: Engine) -> dict:

@@ -11,7 +11,10 @@ logistic regression (scikit-learn, standardized features) learns whether it is a
 ``own`` model from the Arabic questions (the articles' language), the ``dictionary`` model from the
 English ones, and the ``none`` model from the English ones without their terms (what the engine
 sees when no dictionary is installed). Each threshold is the highest probability that still answers
-``ANSWER_RATE`` of the tuning half's answerable questions of its kind. The report half (articles
+``ANSWER_RATE`` of the tuning half's answerable questions of its kind. The ``pseudo_question`` model
+learns from the English questions read with their pseudo-question's vector mixed in
+(``Settings.pseudo_question_weight``), the second reading the engine gives an English question whose
+first confidence is near its threshold. The report half (articles
 ``i % 4 in {2, 3}``) is never read here; ``benchmarks.quality`` reports on it.
 """
 
@@ -30,10 +33,11 @@ from benchmarks.corpus import load_default_xquad, open_engine
 from benchmarks.metrics import threshold_for_answer_rate
 from benchmarks.xquad import abstention_split
 from rag import Engine, check_question
-from rag.abstention import FEATURE_NAMES, MODEL_PATH, AnswerabilityModel
+from rag.abstention import FEATURE_NAMES, MODEL_PATH, PSEUDO_QUESTION_MODEL, AnswerabilityModel
+from rag.embedding import mixed_query
 
 #: Each model's question language and whether its questions keep their terms.
-MODELS = {"own": ("ar", True), "dictionary": ("en", True), "none": ("en", False)}
+MODELS = {"own": ("ar", True), "dictionary": ("en", True), "none": ("en", False), PSEUDO_QUESTION_MODEL: ("en", True)}
 #: The share of the tuning half's answerable questions each threshold answers.
 ANSWER_RATE = 0.95
 #: Features that are term signals (zero when the question has no terms).
@@ -42,17 +46,29 @@ TERM_FEATURES = ("term_share", "matched_term_weight", "unmatched_term_weight")
 REGULARIZATION_C = 1.0
 
 
-def collect(engine: Engine, texts: list[str]) -> np.ndarray:
-    """One row of abstention features per question, through the engine's own retrieval and terms."""
+def collect(engine: Engine, texts: list[str], with_pseudo_question: bool = False) -> np.ndarray:
+    """One row of abstention features per question, through the engine's own retrieval and terms;
+    ``with_pseudo_question``: read with the pseudo-question's vector mixed in (where it has one)."""
     composer, retriever = engine._composer, engine._retriever  # training reads the engine's internals
     checked = [check_question(text, engine.settings.max_question_chars) for text in texts]
     vectors = engine.embed_questions([c.text for c in checked])
+    if with_pseudo_question:
+        vectors = pseudo_question_vectors(engine, checked, vectors)
     rows = []
     for question, vector in zip(checked, vectors, strict=True):
         hits = retriever.retrieve(question.text, question.language, composer.abstention_depth, vector)
         terms = composer.terms.find(question.text, question.language)
         rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.sentence_scores(vector)))
     return np.vstack(rows)
+
+
+def pseudo_question_vectors(engine: Engine, checked: list, vectors: np.ndarray) -> list[np.ndarray]:
+    """Each question's vector mixed with its pseudo-question's, as the engine's second reading mixes them."""
+    finder, weight = engine._composer.terms, engine.settings.pseudo_question_weight
+    pseudo = [finder.pseudo_question(c.text, c.language) for c in checked]
+    having = [i for i, text in enumerate(pseudo) if text is not None]
+    embedded = dict(zip(having, engine.embed_questions([pseudo[i] for i in having]), strict=True))
+    return [mixed_query(v, embedded[i], weight) if i in embedded else v for i, v in enumerate(vectors)]
 
 
 def without_terms(features: np.ndarray) -> np.ndarray:
@@ -100,9 +116,11 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as folder:
         engine = open_engine(paragraphs, "xquad_half", abstention_model_path=neutral_model_file(Path(folder)))
         by_language = {lang: collect(engine, [q.text(lang) for q in questions]) for lang in ("ar", "en")}
+        mixed = collect(engine, [q.english for q in questions], with_pseudo_question=True)
     models, facts = {}, {}
     for kind, (language, with_terms) in MODELS.items():
         features = by_language[language] if with_terms else without_terms(by_language[language])
+        features = mixed if kind == PSEUDO_QUESTION_MODEL else features
         model = fit(features, answerable)
         models[kind] = model.to_record()
         facts[kind] = {

@@ -14,7 +14,9 @@ the best ``Settings.abstention_depth`` passages (whatever ``top_k`` asks for) an
   something the articles never name finds its rare words nowhere.
 
 One model for each source of the question's terms (``own`` words, ``dictionary`` translations,
-``none``), with its threshold beside its weights in ``rag/abstention.json``, both written by
+``none``), and one (``pseudo_question``) for an English question's second reading, whose query vector
+is mixed with that of its Arabic gloss (``rag.engine``), each with its threshold beside its weights in
+``rag/abstention.json``, all written by
 ``python -m benchmarks.train_abstention`` from the XQuAD tuning half, which states their origin.
 """
 
@@ -41,6 +43,8 @@ FEATURE_NAMES = (
     "matched_term_weight",
     "unmatched_term_weight",
 )
+#: The model judging a second reading with the pseudo-question's vector mixed in.
+PSEUDO_QUESTION_MODEL = "pseudo_question"
 #: The corpus's best sentences a question's best one is compared with (``sentence_lead``); with
 #: fewer sentences in the corpus, the lead is unknown (NaN) and counts as average.
 BACKGROUND_SENTENCES = 50
@@ -149,11 +153,13 @@ class Abstention:
     def features(self, hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray) -> np.ndarray:
         return answerability_features(hits, terms, sentence_scores, self.sentences_of_chunk)
 
-    def judge(self, hits: list[Hit], terms: QuestionTerms, sentence_scores: np.ndarray) -> Judgement:
+    def judge(
+        self, hits: list[Hit], terms: QuestionTerms, sentence_scores: np.ndarray, model_name: str | None = None
+    ) -> Judgement:
         """The confidence that ``hits`` (the best passages, at the abstention depth) answer the question
         whose cosine to every sentence of the corpus is ``sentence_scores``, and the threshold of the
-        model for where its terms came from."""
-        model = self.models[terms.source]
+        model ``model_name``, by default the one for where its terms came from."""
+        model = self.models[model_name or terms.source]
         if not hits:
             return Judgement(0.0, model.threshold)
         return Judgement(model.probability(self.features(hits, terms.weighted, sentence_scores)), model.threshold)

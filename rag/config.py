@@ -37,8 +37,8 @@ _AT_LEAST_ONE = (
     "max_article_bytes",
     "llm_max_tokens",
 )
-_AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold", "term_rerank_depth")
-_FINITE = ("passage_sentence_weight", "term_weight", "term_weight_cross")
+_AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold", "term_rerank_depth", "pseudo_question_band")
+_FINITE = ("passage_sentence_weight", "term_weight", "term_weight_cross", "pseudo_question_weight")
 ADMIN_CHOICES = ("auto", "on", "off")
 
 
@@ -99,6 +99,18 @@ class Settings:
     term_weight: float = 0.02
     term_weight_cross: float = 0.05
     term_rerank_depth: int = 5
+    #: An English question over Arabic articles whose confidence lies within ``pseudo_question_band`` of
+    #: its threshold is read a second time, with its query vector mixed by ``pseudo_question_weight`` with
+    #: that of the question followed by its Arabic gloss (dictionary translations, names as the corpus
+    #: spells them; ``QuestionTermFinder.pseudo_question``), and judged by the abstention model trained on
+    #: such mixed readings (``pseudo_question``). Chosen on the XQuAD tuning halves
+    #: (``python -m benchmarks.pseudo_question``; the gloss alone and score mixing were worse): mixing
+    #: every English question at 0.3 gave recall@1 en→ar 0.873 → 0.881, the top answer sentence holding
+    #: the gold answer 65.7% → 66.8%, and unanswerable refused (5-fold by article, 95% of answerable
+    #: answered) 72.3% → 77.7%; reading only those within 0.1 of the threshold (13% of them) a second
+    #: time kept that refusal gain (77.7%) for an eighth of the second embeddings. A band of 0 turns it off.
+    pseudo_question_weight: float = 0.3
+    pseudo_question_band: float = 0.1
     max_question_chars: int = 1000
     #: Larger article files are skipped with a message: a 5 MB file took about 33 minutes to embed
     #: here (the seed articles are 5-15 KB).

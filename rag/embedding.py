@@ -124,6 +124,12 @@ class Embedder:
         return vectors
 
 
+def mixed_query(vector: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+    """The normalized mix ``(1 - weight) * vector + weight * other`` of two query vectors."""
+    mixed = (1 - weight) * vector + weight * other
+    return mixed / np.linalg.norm(mixed)
+
+
 def length_batches(texts: list[str], batch_size: int) -> list[list[int]]:
     """Indices of ``texts``, longest first, in groups of ``batch_size``."""
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))

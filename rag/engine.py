@@ -15,7 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.abstention import Abstention
+from rag.abstention import PSEUDO_QUESTION_MODEL, Abstention
 from rag.answer import Answer
 from rag.answer_ranker import AnswerRanker
 from rag.answering import AnswerComposer
@@ -24,7 +24,7 @@ from rag.articles import SkippedFile, load_articles
 from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
 from rag.conversation import prefer_in_context, resolve
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, load_embedder, mixed_query
 from rag.errors import QuestionError
 from rag.generation import ModelAnswerWriter, TextSink, WrittenAnswer
 from rag.indexing import OpenedStore, Progress, is_live, open_index, write_index
@@ -384,7 +384,29 @@ class Engine:
         wanted = terms if retrieved == question.text else self._composer.terms.find(retrieved, question.language)
         hits = self._retriever.retrieve(retrieved, question.language, depth, vector, terms=wanted)
         answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
+        mixed = self._pseudo_question_vector(retrieved, question.language, vector, answer)
+        if mixed is not None:
+            hits = self._retriever.retrieve(retrieved, question.language, depth, mixed, terms=wanted)
+            answer = self._composer.compose(
+                question.text, question.language, hits, mixed, top_k, terms, PSEUDO_QUESTION_MODEL
+            )
         return answer, hits[:top_k]
+
+    def _pseudo_question_vector(
+        self, question: str, language: Language, vector: np.ndarray, answer: Answer
+    ) -> np.ndarray | None:
+        """For an answer whose confidence is within ``pseudo_question_band`` of its threshold: the
+        question's vector mixed with that of its pseudo-question (an English question over Arabic
+        articles, ``QuestionTermFinder.pseudo_question``), for a second reading; else ``None``."""
+        settings = self.settings
+        if abs(answer.confidence - answer.threshold) >= settings.pseudo_question_band:
+            return None
+        if PSEUDO_QUESTION_MODEL not in self._composer.abstention.models:
+            return None
+        pseudo = self._composer.terms.pseudo_question(question, language)
+        if pseudo is None:
+            return None
+        return mixed_query(vector, self._embedder.embed_queries([pseudo])[0], settings.pseudo_question_weight)
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []

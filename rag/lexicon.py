@@ -18,6 +18,7 @@ import importlib.util
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -54,6 +55,25 @@ _ARABIC_PARTICLES = frozenset(normalize(w) for w in ["من", "في", "على", "
 #: A translation longer than this many words is a definition, not a counterpart.
 MAX_TRANSLATION_WORDS = 2
 _ENGLISH_WORD = re.compile(r"[a-z]+")
+#: English question words (and two-word openings) and the Arabic ones an Arabic question carries,
+#: for ``BilingualLexicon.arabic_gloss``: e5 embeds a question with its question word.
+ARABIC_QUESTION_WORDS = {
+    "how many": "كم",
+    "how much": "كم",
+    "how long": "كم",
+    "what year": "في أي عام",
+    "when": "متى",
+    "where": "أين",
+    "who": "من",
+    "whom": "من",
+    "whose": "لمن",
+    "what": "ما",
+    "which": "أي",
+    "why": "لماذا",
+    "how": "كيف",
+}
+_GLOSS_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
+_ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670]")
 
 
 @cache
@@ -128,6 +148,54 @@ class BilingualLexicon:
                     groups.append(frozenset(terms))
             position += 1
         return list(dict.fromkeys(groups))
+
+    def arabic_gloss(self, question: str, spell_name: Callable[[str], str | None] = lambda _: None) -> str:
+        """An English question rendered word by word in Arabic, in its order: question words as an
+        Arabic question asks them, the first translation of each two-word phrase or content word the
+        dictionary knows, ``spell_name``'s Arabic spelling of a word it is not (a name), other words as
+        they are; framing words and stop words dropped. Not a translation: a second query for the
+        embedding model, which ties English words to Arabic ones weakly (``rag.retrieval``)."""
+        tokens = [t.strip("'’-") for t in _GLOSS_TOKEN.findall(re.sub(r"['’]s\b", "", question))]
+        glossed: list[str] = []
+        position = 0
+        while position < len(tokens):
+            gloss, used = self._gloss_at(tokens, position, spell_name)
+            glossed += [gloss] if gloss else []
+            position += used
+        return " ".join(glossed)
+
+    def _gloss_at(
+        self, tokens: list[str], position: int, spell_name: Callable[[str], str | None]
+    ) -> tuple[str | None, int]:
+        """The gloss of the words at ``position`` and how many words it takes (one or two)."""
+        word = tokens[position]
+        lower, pair = word.lower(), " ".join(tokens[position : position + 2]).lower()
+        if position + 1 < len(tokens) and pair in ARABIC_QUESTION_WORDS:
+            return ARABIC_QUESTION_WORDS[pair], 2
+        if lower in ARABIC_QUESTION_WORDS:
+            return ARABIC_QUESTION_WORDS[lower], 1
+        if word.isdigit():
+            return word, 1
+        spelled = None if self.entries.get(lower) else spell_name(word)
+        if spelled:
+            return spelled, 1
+        phrase = self.translation_line(pair) if position + 1 < len(tokens) else None
+        if phrase:
+            return phrase, 2
+        if lower in english_stop_words() or lower in QUESTION_FRAMING or lower in AUXILIARY_VERBS:
+            return None, 1
+        return self.translation_line(lower) or word, 1
+
+    def translation_line(self, word: str) -> str | None:
+        """The first translation of ``word`` (or of its base form) that is a counterpart: Arabic, at most
+        ``MAX_TRANSLATION_WORDS`` words, without diacritics; ``None`` when there is none."""
+        for form in english_base_forms(word):
+            for offset, length in self.entries.get(form, ()):
+                for line in self.data[offset : offset + length].decode("utf-8", "replace").split("\n")[1:]:
+                    text = _ARABIC_DIACRITICS.sub("", line).strip()
+                    if text and not re.search(r"[A-Za-z]", text) and len(text.split()) <= MAX_TRANSLATION_WORDS:
+                        return text
+        return None
 
     def lookup(self, word: str) -> tuple[str, ...]:
         """Translations of ``word`` or, failing that, of its base form (missiles → missile)."""

@@ -27,7 +27,7 @@ from typing import Literal
 
 from rag.arabic import CLITIC_PREFIXES, MIN_STEM, Language, normalize, word_forms, word_stem, words
 from rag.lexicon import LexiconLoader
-from rag.names import NameIndex
+from rag.names import NameIndex, question_names
 
 _AFTER_ALL_FORMS = "\U0010ffff"
 
@@ -162,3 +162,26 @@ class QuestionTermFinder:
                 groups = lexicon.term_groups(question) + (self.names.term_groups(question) if self.names else [])
                 return QuestionTerms(self.weights.weigh(list(dict.fromkeys(groups))), "dictionary")
         return QuestionTerms([], "none")
+
+    def pseudo_question(self, question: str, language: Language) -> str | None:
+        """For an English question over Arabic articles with the dictionary installed: the question
+        followed by its Arabic gloss (``BilingualLexicon.arabic_gloss``, names spelled as the corpus
+        spells them), a second query for the embedding model (``rag.engine``); else ``None``."""
+        lexicon = self.lexicon.get() if language == "en" and self.corpus_language == "ar" else None
+        if lexicon is None:
+            return None
+        names = set(question_names(question)) if self.names is not None else set()
+
+        def spell(word: str) -> str | None:
+            return self.name_spelling(word) if word in names else None
+
+        gloss = lexicon.arabic_gloss(question, spell)
+        return f"{question} {gloss}" if gloss else None
+
+    def name_spelling(self, name: str) -> str | None:
+        """The corpus's spelling of an English name: of the words matching it, the one closest to it in
+        length, then the most frequent."""
+        found = self.names.matches(name) if self.names is not None else frozenset()
+        if not found:
+            return None
+        return min(found, key=lambda form: (abs(len(form) - len(name)), self.weights.idf([form]), form))

@@ -9,6 +9,7 @@ from rag import Engine, Settings
 from rag.abstention import (
     BACKGROUND_SENTENCES,
     FEATURE_NAMES,
+    PSEUDO_QUESTION_MODEL,
     Abstention,
     AbstentionModelError,
     AnswerabilityModel,
@@ -92,7 +93,7 @@ def test_the_shipped_model_states_its_origin_and_round_trips(seed_settings: Sett
     record = json.loads(seed_settings.abstention_model_path.read_text(encoding="utf-8"))
     assert "tuning half" in record["origin"] and tuple(record["features"]) == FEATURE_NAMES
     models = Abstention.load_models(seed_settings.abstention_model_path)
-    assert set(models) == {"own", "dictionary", "none"}
+    assert set(models) == {"own", "dictionary", "none", PSEUDO_QUESTION_MODEL}
     for kind, model in models.items():
         assert AnswerabilityModel.from_record(model.to_record()).to_record() == record["models"][kind]
 
@@ -130,3 +131,15 @@ def test_without_the_dictionary_english_questions_use_the_model_without_terms(en
     assert answer.threshold == abstention(plain).models["none"].threshold
     assert not answer.abstained
     assert plain.info().dictionary == "off"
+
+
+def test_english_questions_near_their_threshold_are_read_again_with_their_pseudo_question(engine: Engine):
+    question = "What did Washington offer on missiles?"
+    models = abstention(engine).models
+    never = engine.with_settings(pseudo_question_band=0.0).ask(question)
+    always = engine.with_settings(pseudo_question_band=1.0).ask(question)
+    assert never.threshold == models["dictionary"].threshold
+    assert always.threshold == models[PSEUDO_QUESTION_MODEL].threshold
+    assert always.confidence != never.confidence
+    arabic = engine.with_settings(pseudo_question_band=1.0).ask("متى ستعقد المحادثات في جنيف؟")
+    assert arabic.threshold == models["own"].threshold  # only English questions have a pseudo-question

@@ -42,6 +42,8 @@ def test_with_changes_ignores_none():
         ({"top_k": -100}, "top_k"),
         ({"term_weight_cross": float("nan")}, "term_weight_cross"),
         ({"term_rerank_depth": -1}, "term_rerank_depth"),
+        ({"pseudo_question_band": -0.1}, "pseudo_question_band"),
+        ({"pseudo_question_weight": float("nan")}, "pseudo_question_weight"),
         ({"passage_sentence_weight": float("inf")}, "passage_sentence_weight"),
         ({"chunk_overlap": 700}, "chunk_overlap"),
         ({"max_article_bytes": 0}, "max_article_bytes"),

@@ -80,6 +80,16 @@ def test_question_terms_skip_stop_and_framing_words_and_prefer_phrases(lexicon: 
     assert lexicon.term_groups("Is it?") == []
 
 
+def test_the_arabic_gloss_keeps_question_words_phrases_names_and_unknown_words_in_order(
+    lexicon: BilingualLexicon,
+):
+    spellings = {"Russia": "روسيا"}
+    assert lexicon.arabic_gloss("What is Russia's red line?", spellings.get) == "ما روسيا خط أحمر"
+    assert lexicon.arabic_gloss("How many missiles did they say?") == "كم الصاروخ"
+    assert lexicon.arabic_gloss("When did the talks start in 2021?") == "متى المحادثات start 2021"
+    assert lexicon.arabic_gloss("Is it?") == ""
+
+
 def test_english_base_forms_cover_regular_inflections():
     assert "missile" in english_base_forms("missiles")
     assert "country" in english_base_forms("countries")

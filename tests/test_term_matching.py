@@ -1,5 +1,6 @@
 import math
 
+from rag import Engine
 from rag.arabic import split_sentences, word_forms
 from rag.articles import load_articles
 from rag.term_matching import TermWeights, group_matches, matched_share, question_terms, text_forms
@@ -71,3 +72,10 @@ def test_updated_term_weights_equal_weights_built_from_the_resulting_sentences()
     added = ["عقوبات جديدة على قطاع الدفاع."]
     updated = TermWeights.build(sentences).updated(added, removed=[sentences[0]])
     assert updated == TermWeights.build([*sentences[1:], *added])
+
+
+def test_pseudo_questions_gloss_english_questions_with_the_corpus_spelling_of_names(engine: Engine):
+    finder = engine.components().composer.terms
+    assert finder.pseudo_question("What did Ryabkov say?", "en") == "What did Ryabkov say? ما ريابكوف"
+    assert finder.pseudo_question("What did Washington offer on missiles?", "en").endswith("واشنطن العرض الصواريخ")
+    assert finder.pseudo_question("متى ستعقد المحادثات في جنيف؟", "ar") is None  # the articles' own language
