@@ -67,10 +67,11 @@ class Settings:
     #: Cores used when many texts are embedded at once: an index build or update, ``ask_many``. ONNX
     #: Runtime runs this many texts at a time (each on ``torch_threads``), torch runs with this many
     #: threads meanwhile; a question alone always uses ``torch_threads``. Same vectors either way.
-    #: Measured on this 2-core machine (``python -m benchmarks.speed --only build``, XQuAD, load 3-5): the
-    #: build took 0.62x the time of one thread's; on samples of 187-372 texts, two intra-op threads on one
-    #: text at a time took 1.2-1.7x one thread's, two texts at a time 0.63-0.97x (two sessions no better
-    #: than one), two workers on batches of four 0.88x.
+    #: Measured on this 2-core machine while other work kept it busy (``python -m benchmarks.speed --only
+    #: build``, XQuAD, 3 runs, load 2.4-5.3): the build took 0.62x, 0.96x and 1.07x the time of one
+    #: thread's, for 1.11x its CPU time; on samples of 187-372 texts two texts at a time took 0.63-0.97x
+    #: one thread's time, two intra-op threads on one text 1.2-1.7x (they spin-wait for a busy core),
+    #: two workers on batches of four 0.88x, a second session was no faster than sharing one.
     build_threads: int = 2
     #: FAISS threads for search; for one query a second thread never helped here (benchmarks/scale.py).
     search_threads: int = 1
