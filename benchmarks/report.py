@@ -230,10 +230,22 @@ def build_table(speed: dict) -> str:
                 tokens["sentences"],
             ],
         ]
+    if "engine_one_thread" in seconds:
+        rows += [
+            ["engine build on one core (before `build_threads`)", seconds["engine_one_thread"], rows[0][2]],
+            ["peer on one torch thread", seconds["peer_one_thread"], tokens["passages"]],
+        ]
     rows = [[label, value, count, f"{value / seconds['peer']:.2f}×"] for label, value, count in rows]
     runs = build["repeats"]
     header = [f"XQuAD index build ({build['chunks']} chunks), median of {runs}", "seconds", "tokens read", "/ peer"]
-    return table(header, rows)
+    if "build_threads" not in build:
+        return table(header, rows)
+    note = (
+        f"Engine and peer on {build['build_threads']} cores (engine / peer {build['engine_over_peer']}×); on one "
+        f"core each {build['one_thread_engine_over_peer']}×. Load average (1 min) {build['load_average'][0]} at "
+        f"the end, on {speed['machine']['cores']} cores."
+    )
+    return table(header, rows) + "\n\n" + note
 
 
 def cold_start_table(cold: dict) -> str:

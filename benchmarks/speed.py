@@ -2,13 +2,15 @@
 torch, the runtime used before ONNX) and the LangChain peer, where the time goes, cold start and peak
 memory with each runtime, and index build against the peer and the bare passage-embedding floor.
 
-Run: ``.venv/bin/python -m benchmarks.speed`` (writes ``benchmarks/results/speed.json``).
+Run: ``.venv/bin/python -m benchmarks.speed`` (writes ``benchmarks/results/speed.json``);
+``--only build`` runs the index builds alone (``speed_build.json``).
 Everything compared is measured in this one run, interleaved question by question (warm), run by run
 (cold starts) and build by build.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -23,7 +25,7 @@ from benchmarks.peer import build_peer, peer_search, stock_embeddings
 from benchmarks.xquad import Question
 from rag import Engine, check_question
 from rag.bundled_model import ensure_bundled_model
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, load_embedder, torch_thread_count
 
 #: Questions timed per language (spread evenly over XQuAD), after WARMUP untimed ones.
 QUESTIONS_PER_LANGUAGE = 50
@@ -181,31 +183,51 @@ def cold_starts(engine: Engine, questions: dict[str, str], runs: int) -> dict:
 
 def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
     """The engine's build against the peer's build of the same chunks, interleaved, ``repeats`` times,
-    with the engine's two embedding passes timed alone beside them (where its build time goes).
+    each on ``build_threads`` cores and on one, with the engine's two embedding passes timed alone
+    beside them (where its build time goes).
 
     ``engine`` is ``Engine.open(force_rebuild=True)`` with the engine's runtime: a passage-prompted
     vector for every passage and a query-prompted one for every answer sentence. The peer embeds the
-    passages only. (Before ONNX, the build also embedded every sentence a second time, with the passage
+    passages only, with torch on as many threads (its stock count here: torch's default is the core
+    count). (Before ONNX, the build also embedded every sentence a second time, with the passage
     prompt, with torch: 4.29x the peer in the run of 2026-11-25.)
     """
     store = engine.components().store
     chunks = [c.text for c in store.chunks]
     sentences = [store.text(s.doc_id, s.start, s.end) for s in store.sentences]
     settings = engine.settings.with_changes(store_dir=WORK_DIR / "speed_build_store")
+    threads = settings.build_threads
     metadatas = [{"chunk_id": c.chunk_id} for c in store.chunks]
     embedder = engine.components().embedder
+
+    def engine_build(build_threads: int) -> Callable[[], object]:
+        changed = settings.with_changes(build_threads=build_threads)
+        return lambda: Engine.open(changed, force_rebuild=True, _embedder=embedder)
+
+    def peer_build(torch_threads: int) -> Callable[[], object]:
+        def build() -> object:
+            with torch_thread_count(torch_threads):
+                return build_peer(chunks, metadatas, peer_embeddings)
+
+        return build
+
     builds: dict[str, Callable[[], object]] = {
-        "engine": lambda: Engine.open(settings, force_rebuild=True, _embedder=embedder),
-        "peer": lambda: build_peer(chunks, metadatas, peer_embeddings),
-        "engine_passages_only": lambda: embedder.embed_passages(chunks),
-        "engine_sentences_only": lambda: embedder.embed_answer_sentences(sentences),
+        "engine": engine_build(threads),
+        "peer": peer_build(threads),
+        "engine_passages_only": lambda: embedder.embed_passages(chunks, threads),
+        "engine_sentences_only": lambda: embedder.embed_answer_sentences(sentences, threads),
+        "engine_one_thread": engine_build(1),
+        "peer_one_thread": peer_build(1),
     }
     times: dict[str, list[float]] = {name: [] for name in builds}
+    cpu: dict[str, list[float]] = {name: [] for name in builds}
     for round_ in range(repeats):
         names = list(builds)
         for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            cpu_before = time.process_time()
             times[name].append(timed(builds[name])[0])
-            log(f"build {name}: {times[name][-1]:.1f}s")
+            cpu[name].append(time.process_time() - cpu_before)
+            log(f"build {name}: {times[name][-1]:.1f}s, CPU {cpu[name][-1]:.1f}s")
     seconds = {name: round(statistics.median(values), 2) for name, values in times.items()}
     tokens = {
         "passages": token_count(embedder, embedder.passage_prompt, chunks),
@@ -216,21 +238,33 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
         "sentences": len(store.sentences),
         "tokens": tokens,
         "engine_tokens_over_peer_tokens": round((tokens["passages"] + tokens["sentences"]) / tokens["passages"], 3),
+        "build_threads": threads,
         "repeats": repeats,
         "runs": {name: [round(v, 2) for v in values] for name, values in times.items()},
         "seconds": seconds,
+        "cpu_seconds": {name: round(statistics.median(values), 2) for name, values in cpu.items()},
         "engine_over_peer": round(seconds["engine"] / seconds["peer"], 3),
         "engine_over_peer_per_round": [round(e / p, 3) for e, p in zip(times["engine"], times["peer"], strict=True)],
         "passages_only_over_peer": round(seconds["engine_passages_only"] / seconds["peer"], 3),
         "sentences_only_over_peer": round(seconds["engine_sentences_only"] / seconds["peer"], 3),
+        "one_thread_engine_over_peer": round(seconds["engine_one_thread"] / seconds["peer_one_thread"], 3),
+        "engine_over_one_thread_engine": round(seconds["engine"] / seconds["engine_one_thread"], 3),
         "runtime": embedder.runtime,
+        "load_average": load_average(),
         "note": "engine = Engine.open(force_rebuild=True): chunking, passage and sentence vectors, FAISS, "
-        "lexical index, saving with checksums; peer = LangChain FAISS.from_texts with stock "
-        "HuggingFaceEmbeddings (torch, the engine's thread count), passages only; engine_passages_only / "
-        "engine_sentences_only = the engine's embedder on the passages / answer sentences alone (the "
-        "same work the peer does / the work it does not do); tokens are the model's, prompts and <s> </s> "
-        "included; the order rotates between rounds",
+        "lexical index, saving with checksums, on build_threads cores; cpu_seconds = the process's CPU "
+        "time (all threads, spinning included); peer = LangChain FAISS.from_texts "
+        "with stock HuggingFaceEmbeddings (torch on build_threads threads, torch's own default on this "
+        "machine's cores), passages only; *_one_thread = both on one core (the engine's build before "
+        "build_threads); engine_passages_only / engine_sentences_only = the engine's embedder on the "
+        "passages / answer sentences alone (the same work the peer does / the work it does not do); tokens "
+        "are the model's, prompts and <s> </s> included; the order rotates between rounds",
     }
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages now (other work on this shared machine)."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def token_count(embedder: Embedder, prompt: str, texts: list[str]) -> int:
@@ -283,8 +317,19 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def main() -> None:
-    path = write_result("speed", run())
+def run_builds() -> dict:
+    """The index build part alone (``--only build``)."""
+    data = load_default_xquad()
+    engine = open_engine(data.paragraphs, "xquad")
+    peer_embeddings = stock_embeddings(ensure_bundled_model(engine.settings.cache_dir))
+    return {"corpus": corpus_facts(engine), "index_build": index_builds(engine, peer_embeddings, BUILD_REPEATS)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed")
+    parser.add_argument("--only", choices=["build"], help="run only the index builds (writes results/speed_build.json)")
+    options = parser.parse_args(argv)
+    path = write_result("speed_build", run_builds()) if options.only == "build" else write_result("speed", run())
     log(f"wrote {path}")
 
 

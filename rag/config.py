@@ -27,6 +27,7 @@ LLM_API_KEY_VARIABLE = "RAG_LLM_API_KEY"
 #: Settings that must be whole numbers of at least 1, and of at least 0.
 _AT_LEAST_ONE = (
     "torch_threads",
+    "build_threads",
     "search_threads",
     "chunk_size",
     "top_k",
@@ -63,6 +64,15 @@ class Settings:
     #: Intra-op threads of the embedding runtime (torch or ONNX Runtime); 1 measured fastest for one
     #: short query on 2 cores.
     torch_threads: int = 1
+    #: Cores used when many texts are embedded at once: an index build or update, ``ask_many``. ONNX
+    #: Runtime runs this many texts at a time (each on ``torch_threads``), torch runs with this many
+    #: threads meanwhile; a question alone always uses ``torch_threads``. Same vectors either way.
+    #: Measured on this 2-core machine while other work kept it busy (``python -m benchmarks.speed --only
+    #: build``, XQuAD, 3 runs, load 2.4-5.3): the build took 0.62x, 0.96x and 1.07x the time of one
+    #: thread's, for 1.11x its CPU time; on samples of 187-372 texts two texts at a time took 0.63-0.97x
+    #: one thread's time, two intra-op threads on one text 1.2-1.7x (they spin-wait for a busy core),
+    #: two workers on batches of four 0.88x, a second session was no faster than sharing one.
+    build_threads: int = 2
     #: FAISS threads for search; for one query a second thread never helped here (benchmarks/scale.py).
     search_threads: int = 1
     chunk_size: int = 700

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,6 +48,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
+    def encode_many(self, batches: list[list[str]], threads: int) -> list[np.ndarray]: ...
+
     def encode_tokens(self, texts: list[str]) -> TokenBatch: ...
 
 
@@ -68,19 +72,21 @@ class Embedder:
     def prompts(self) -> dict[str, str]:
         return self.encoder.prompts
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(self._prompted(texts, self.query_prompt))
+    def embed_queries(self, texts: list[str], threads: int = 1) -> np.ndarray:
+        """Query-prompted vectors. ``threads`` (``Settings.build_threads`` for many texts: a build, an
+        update, ``ask_many``) is how many cores the runtime may use for them; 1 for one question."""
+        return self._encode(self._prompted(texts, self.query_prompt), threads)
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(self._prompted(texts, self.passage_prompt))
+    def embed_passages(self, texts: list[str], threads: int = 1) -> np.ndarray:
+        return self._encode(self._prompted(texts, self.passage_prompt), threads)
 
-    def embed_answer_sentences(self, texts: list[str]) -> np.ndarray:
+    def embed_answer_sentences(self, texts: list[str], threads: int = 1) -> np.ndarray:
         """Sentence vectors for answer selection: each sentence alone, with the query prompt. On XQuAD
         this keeps "answer contains gold" within a point of the normalized mean of the passage- and
         query-prompted vectors used before (tuning half: English +1.0, Arabic -0.5 points) at half the
         cost; pooling sentences from their passages' pass lost 5-11 points
         (``benchmarks/sentence_vectors.py``)."""
-        return self.embed_queries(texts)
+        return self.embed_queries(texts, threads)
 
     def embed_passages_with_spans(
         self, texts: list[str], spans: list[list[tuple[int, int]]]
@@ -114,13 +120,16 @@ class Embedder:
         prefix = self.prompts.get(prompt, "")
         return [prefix + text for text in texts]
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """Texts of similar length batched together (little padding), vectors in input order."""
+    def _encode(self, texts: list[str], threads: int = 1) -> np.ndarray:
+        """Texts of similar length batched together (little padding), the batches run on ``threads``
+        cores, vectors in input order."""
         if len(texts) == 1:
             return self.encoder.encode(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for batch in length_batches(texts, self.encoder.batch_size):
-            vectors[batch] = self.encoder.encode([texts[i] for i in batch])
+        batches = length_batches(texts, self.encoder.batch_size)
+        encoded = self.encoder.encode_many([[texts[i] for i in batch] for batch in batches], threads)
+        for batch, batch_vectors in zip(batches, encoded, strict=True):
+            vectors[batch] = batch_vectors
         return vectors
 
 
@@ -159,6 +168,11 @@ class TorchEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         return self._forward(texts)[0]
 
+    def encode_many(self, batches: list[list[str]], threads: int) -> list[np.ndarray]:
+        """The vectors of each batch, torch running with ``threads`` intra-op threads meanwhile."""
+        with torch_thread_count(threads):
+            return [self.encode(batch) for batch in batches]
+
     def encode_tokens(self, texts: list[str]) -> TokenBatch:
         vectors, output, features = self._forward(texts)
         tokenized = self.model.tokenizer(
@@ -187,6 +201,19 @@ class TorchEncoder:
             output = self.model(features)
         vectors = torch.nn.functional.normalize(output["sentence_embedding"], dim=-1)
         return np.ascontiguousarray(vectors.numpy(), dtype=np.float32), output, features
+
+
+@contextmanager
+def torch_thread_count(count: int) -> Iterator[None]:
+    """Torch's intra-op threads set to ``count`` meanwhile (they are the process's; set back after)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -418,8 +418,10 @@ class Engine:
         return checked
 
     def _embed_checked(self, checked: Sequence[Question | QuestionError]) -> list[np.ndarray | None]:
-        """One vector per item (``None`` for errors), the valid questions embedded in one batch."""
+        """One vector per item (``None`` for errors), the valid questions embedded together on
+        ``build_threads`` cores."""
         valid = [i for i, item in enumerate(checked) if isinstance(item, Question)]
-        vectors = self._embedder.embed_queries([checked[i].text for i in valid]) if valid else []
+        texts = [checked[i].text for i in valid]
+        vectors = self._embedder.embed_queries(texts, self.settings.build_threads) if valid else []
         by_position = dict(zip(valid, vectors, strict=True))
         return [by_position.get(i) for i in range(len(checked))]

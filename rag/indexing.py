@@ -233,7 +233,7 @@ def embed_articles(
         ([c.text for c in chunks], embedder.embed_passages),
         (sentence_texts, embedder.embed_answer_sentences),
     ]
-    chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, progress)
+    chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, settings.build_threads, progress)
     return EmbeddedArticles(chunks, sentences, sentence_texts, chunk_vectors, sentence_vectors)
 
 
@@ -323,13 +323,14 @@ def move_vectors(store: VectorStore, settings: Settings) -> VectorStore:
 
 
 def embed_in_batches(
-    jobs: list[tuple[list[str], Callable[[list[str]], np.ndarray]]],
+    jobs: list[tuple[list[str], Callable[[list[str], int], np.ndarray]]],
     dimension: int,
+    threads: int,
     progress: Progress | None = None,
 ) -> list[np.ndarray]:
     """Run each ``(texts, encode)`` job in groups of ``EMBED_BATCH`` texts of similar length (longest
-    first, so the runtime pads little), reporting ``progress(done, total)`` over all; the vectors come
-    back in the order of ``texts``."""
+    first, so the runtime pads little) on ``threads`` cores, reporting ``progress(done, total)`` over
+    all; the vectors come back in the order of ``texts``."""
     total = sum(len(texts) for texts, _ in jobs)
     done = 0
     if progress:
@@ -338,7 +339,7 @@ def embed_in_batches(
     for texts, encode in jobs:
         vectors = np.zeros((len(texts), dimension), dtype=np.float32)
         for group in length_batches(texts, EMBED_BATCH):
-            vectors[group] = encode([texts[i] for i in group])
+            vectors[group] = encode([texts[i] for i in group], threads)
             done += len(group)
             if progress:
                 progress(done, total)

@@ -17,8 +17,10 @@ def test_defaults_work_without_environment():
 def test_environment_overrides_each_type():
     settings = Settings.from_env(
         {"RAG_TOP_K": "8", "RAG_TERM_WEIGHT_CROSS": "0.5", "RAG_STORE_DIR": "/tmp/x", "RAG_MODEL": "some/model"}
+        | {"RAG_BUILD_THREADS": "3"}
     )
     assert settings.top_k == 8
+    assert settings.build_threads == 3
     assert settings.term_weight_cross == 0.5
     assert settings.store_dir == Path("/tmp/x")
     assert settings.model == "some/model"
@@ -47,6 +49,7 @@ def test_with_changes_ignores_none():
         ({"passage_sentence_weight": float("inf")}, "passage_sentence_weight"),
         ({"chunk_overlap": 700}, "chunk_overlap"),
         ({"max_article_bytes": 0}, "max_article_bytes"),
+        ({"build_threads": 0}, "build_threads"),
         ({"admin_actions": "maybe"}, "admin_actions"),
     ],
 )
@@ -55,7 +58,9 @@ def test_values_the_engine_cannot_work_with_are_refused(changes: dict, named: st
         Settings().with_changes(**changes)
 
 
-@pytest.mark.parametrize(("variable", "value"), [("RAG_TERM_WEIGHT_CROSS", "nan"), ("RAG_TOP_K", "-1")])
+@pytest.mark.parametrize(
+    ("variable", "value"), [("RAG_TERM_WEIGHT_CROSS", "nan"), ("RAG_TOP_K", "-1"), ("RAG_BUILD_THREADS", "0")]
+)
 def test_environment_values_that_would_switch_things_off_are_refused(variable: str, value: str):
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})

@@ -109,3 +109,19 @@ def test_a_broken_onnx_export_falls_back_to_torch(embedder: Embedder, seed_setti
     assert embedder.runtime == "torch"
     assert "using torch instead" in caplog.text
     assert embedder.embed_queries(["جنيف"]).shape == (1, 384)
+
+
+#: Texts of many lengths, so that batches finish out of order when they run at once.
+MANY_TEXTS = [*SENTENCES, PASSAGE, "جنيف", PASSAGE * 3, "x", "What did Washington offer on missiles?"]
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_many_texts_on_two_threads_give_the_vectors_of_one(runtime: str, embedder: Embedder, torch_embedder):
+    import torch
+
+    model = embedder if runtime == "onnx" else torch_embedder
+    threads_before = torch.get_num_threads()
+    one = model.embed_passages(MANY_TEXTS, threads=1)
+    two = model.embed_passages(MANY_TEXTS, threads=2)
+    assert np.sum(one * two, axis=1).min() > 0.9999
+    assert torch.get_num_threads() == threads_before  # a question afterwards runs as before

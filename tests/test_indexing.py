@@ -26,6 +26,17 @@ def test_first_open_builds_and_second_reuses(small):
     assert second.store.term_weights == first.store.term_weights
 
 
+def test_a_build_on_two_threads_gives_the_vectors_of_one_and_stays_valid(small):
+    _, _, open_ = small
+    one = open_(build_threads=1).store
+    two = open_(force_rebuild=True, build_threads=2).store
+    assert len(two.chunks) > 1 and len(two.sentences) > 1
+    rows = range(one.index.count())
+    assert np.sum(one.index.vectors(rows) * two.index.vectors(rows), axis=1).min() > 0.9999
+    assert np.sum(one.sentence_vectors * two.sentence_vectors, axis=1).min() > 0.9999
+    assert open_(build_threads=1).action == "reused"  # the thread count is not part of the index
+
+
 def test_edited_article_or_settings_make_the_index_stale(small):
     docs, _, open_ = small
     open_()

@@ -1,10 +1,12 @@
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.bundled_model import ensure_bundled_model, read_build_info
 from rag.config import Settings
+from rag.embedding import Embedder
 from rag.onnx_model import MODEL_FILE, check_export, export_onnx, onnx_dir_for
 
 
@@ -50,3 +52,13 @@ def test_an_export_that_does_not_reproduce_the_model_is_refused(export):
     )
     with pytest.raises(RuntimeError, match="does not reproduce"):
         check_export(target / MODEL_FILE, shifted, words, model.tokenizer)
+
+
+def test_texts_run_on_two_threads_give_the_vectors_of_one_at_a_time(embedder: Embedder):
+    encoder = embedder.encoder
+    texts = [f"passage: {'كلمة ' * n}جنيف" for n in (40, 1, 25, 3, 60, 9, 0, 17)]
+    one_at_a_time = [encoder.encode([text]) for text in texts]
+    on_two_threads = encoder.encode_many([[text] for text in texts], threads=2)
+    assert len(on_two_threads) == len(texts)
+    for expected, got in zip(one_at_a_time, on_two_threads, strict=True):
+        assert np.allclose(got, expected, atol=1e-6)
