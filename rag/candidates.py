@@ -120,7 +120,8 @@ class CandidateScorer:
         found = self.evidence(question, hits, query_vector, sentence_scores, terms)
         if not found:
             return []
-        scores = self.ranker.scores(np.vstack([f.features for f in found]), self.ranker_language(language))
+        features = np.array([f.evidence.values() for f in found], dtype=np.float64)
+        scores = self.ranker.scores(features, self.ranker_language(language))
         candidates = [
             Candidate(f.chunk_position, f.sentence, f.start, f.end, float(score), f.passage_score)
             for f, score in zip(found, scores, strict=True)
