@@ -62,7 +62,8 @@ def normalize(text: str) -> str:
     Western digits, lowercase, collapsed whitespace. Remembered for the last ``NORMALIZED_CACHE`` texts:
     every question matches its terms against the same passages and sentences again, and normalizing
     them took about a third of a warm ``ask`` beyond the question's embedding."""
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check; most text already is
+        text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     for letter, unified in _LETTER_FORMS:  # str.translate looks up every character: 10x slower here
         if letter in text:
