@@ -20,7 +20,6 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Literal
@@ -48,29 +47,30 @@ def group_matches(group: frozenset[str], text: str) -> bool:
 
 
 def _contains(group: frozenset[str], normalized: str) -> bool:
-    """``group_matches`` on normalized text, searching with the regex only where a plain substring
-    search cannot tell. Most groups are not in the text at all (four in five on XQuAD); a term found
-    at the start of a word (after a space) is a match; otherwise the regex starts just before the
-    first place a term occurs, as a match begins at most one clitic before its term."""
-    first = -1
+    """``group_matches`` on normalized text: a place where a term occurs (most groups occur nowhere,
+    which a substring search says at once) that begins a word or follows a clitic beginning one.
+    (One pattern for every group: compiling one per group cost more than all the searching.)"""
     for term in group:
         at = normalized.find(term)
-        if at == 0 or (at > 0 and normalized[at - 1] == " "):
-            return True
-        if at > 0 and (first < 0 or at < first):
-            first = at
-    return first >= 0 and _group_pattern(group).search(normalized, max(0, first - _LONGEST_CLITIC)) is not None
+        while at >= 0:
+            if _TERM_MAY_BEGIN.match(normalized, at):
+                return True
+            at = normalized.find(term, at + 1)
+    return False
 
 
-_LONGEST_CLITIC = max(map(len, CLITIC_PREFIXES))
+def _term_may_begin() -> re.Pattern[str]:
+    """Matches, empty, where a word begins or where one of ``CLITIC_PREFIXES`` that begins a word ends
+    (the place a term may begin, as ``word_forms`` strips clitics; terms have two letters or more, so
+    a stripped form keeps two); a lookbehind for each clitic length, as lookbehinds have one width."""
+    lengths = sorted({len(prefix) for prefix in CLITIC_PREFIXES})
+    after_clitic = [
+        rf"(?<=(?<!\w)(?:{'|'.join(p for p in CLITIC_PREFIXES if len(p) == length)}))" for length in lengths
+    ]
+    return re.compile("|".join([r"(?<!\w)", *after_clitic]))
 
 
-@lru_cache(maxsize=4096)
-def _group_pattern(group: frozenset[str]) -> re.Pattern[str]:
-    """The same test as ``word_forms`` makes, as one search over normalized text: a word start, an
-    optional clitic, then a term (terms have two letters or more, so a stripped form keeps two)."""
-    terms = "|".join(re.escape(term) for term in sorted(group, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{'|'.join(CLITIC_PREFIXES)})?(?:{terms})")
+_TERM_MAY_BEGIN = _term_may_begin()
 
 
 #: Term groups with their IDF weights.
