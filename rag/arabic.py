@@ -27,6 +27,8 @@ _LETTER_FORMS = (
     ("ئ", "ي"),
     *((chr(0x0660 + digit), str(digit)) for digit in range(10)),
 )
+#: Whitespace that collapsing would change: any but a single inner space.
+_UNCOLLAPSED_SPACE = re.compile(r"[^\S ]|  |^ | $")
 ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"\w+")
@@ -68,7 +70,8 @@ def normalize(text: str) -> str:
     for letter, unified in _LETTER_FORMS:  # str.translate looks up every character: 10x slower here
         if letter in text:
             text = text.replace(letter, unified)
-    return " ".join(text.lower().split())
+    text = text.lower()
+    return " ".join(text.split()) if _UNCOLLAPSED_SPACE.search(text) else text
 
 
 def detect_language(text: str) -> Language:
@@ -80,7 +83,7 @@ def detect_language(text: str) -> Language:
 
 def has_letters(text: str) -> bool:
     """Whether ``text`` holds at least one letter of any script (not only marks, digits or symbols)."""
-    return any(unicodedata.category(c).startswith("L") for c in text)
+    return any(map(str.isalpha, text))  # isalpha: the Unicode letter categories (L*)
 
 
 def words(text: str) -> list[str]:
