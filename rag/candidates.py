@@ -207,12 +207,15 @@ class CandidateScorer:
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: Collection[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""
+        chunks = self.sentence_map.chunks_of_sentence[sentence]
+        if len(chunks) == 1:  # most sentences: no choice to make
+            return chunks[0]
 
         def preference(chunk: int) -> tuple:
             start, end = self.clip(sentence, chunk)
             return (end - start, chunk in hit_chunks, chunk_scores[chunk])
 
-        return max(self.sentence_map.chunks_of_sentence[sentence], key=preference)
+        return max(chunks, key=preference)
 
     def _length(self, sentence: int) -> int:
         span = self.store.sentences[sentence]
