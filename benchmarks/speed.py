@@ -3,7 +3,8 @@ torch, the runtime used before ONNX) and the LangChain peer, where the time goes
 memory with each runtime, and index build against the peer and the bare passage-embedding floor.
 
 Run: ``.venv/bin/python -m benchmarks.speed`` (writes ``benchmarks/results/speed.json``);
-``--only build`` runs the index builds alone (``speed_build.json``).
+``--only build`` runs the index builds alone (``speed_build.json``), ``--only ask`` the warm
+questions alone (``speed_ask.json``).
 Everything compared is measured in this one run, interleaved question by question (warm), run by run
 (cold starts) and build by build.
 """
@@ -277,7 +278,8 @@ def token_count(embedder: Embedder, prompt: str, texts: list[str]) -> int:
     return sum(len(ids) for ids in tokenizer([prefix + text for text in texts], truncation=True)["input_ids"])
 
 
-def run() -> dict:
+def run(only_ask: bool = False) -> dict:
+    """Everything, or with ``only_ask`` the warm questions alone."""
     started = time.perf_counter()
     data = load_default_xquad()
     engine = open_engine(data.paragraphs, "xquad")
@@ -301,9 +303,14 @@ def run() -> dict:
         "torch_threads_in_process": torch_threads(),
         "goals": GOALS,
         "questions": len(questions),
+        "load_average_before": load_average(),
         "warm_queries": warm_query_results(time_queries(engine, torch_embedder, peer, questions)),
+        "load_average_after": load_average(),
     }
     log(f"warm queries: {result['warm_queries']}")
+    if only_ask:
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        return result
     result["cold_start"] = cold_starts(engine, {"en": questions[0], "ar": questions[1]}, COLD_STARTS)
     result["index_build"] = index_builds(engine, peer_embeddings, BUILD_REPEATS)
     result["seconds"] = round(time.perf_counter() - started, 1)
@@ -327,9 +334,18 @@ def run_builds() -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speed")
-    parser.add_argument("--only", choices=["build"], help="run only the index builds (writes results/speed_build.json)")
+    parser.add_argument(
+        "--only",
+        choices=["build", "ask"],
+        help="run only the index builds (writes results/speed_build.json) or the warm questions (speed_ask.json)",
+    )
     options = parser.parse_args(argv)
-    path = write_result("speed_build", run_builds()) if options.only == "build" else write_result("speed", run())
+    if options.only == "build":
+        path = write_result("speed_build", run_builds())
+    elif options.only == "ask":
+        path = write_result("speed_ask", run(only_ask=True))
+    else:
+        path = write_result("speed", run())
     log(f"wrote {path}")
 
 

@@ -76,12 +76,16 @@ def answerability_features(
 
 
 def _sentence_lead(sentence_scores: np.ndarray) -> float:
-    """The best score minus the median of the ``BACKGROUND_SENTENCES`` best (a partial sort, not a
-    full one); NaN (unknown) for a corpus too small to have a background."""
-    if len(sentence_scores) < BACKGROUND_SENTENCES:
+    """The best score minus the median of the ``BACKGROUND_SENTENCES`` best (one partial sort that
+    places the best and the middle one or two of those, not a full sort); NaN (unknown) for a corpus
+    too small to have a background."""
+    count = len(sentence_scores)
+    if count < BACKGROUND_SENTENCES:
         return math.nan
-    best = np.partition(sentence_scores, len(sentence_scores) - BACKGROUND_SENTENCES)[-BACKGROUND_SENTENCES:]
-    return float(best.max() - np.median(best))
+    first = count - BACKGROUND_SENTENCES  # where the best sentences begin in ascending order
+    low, high = first + (BACKGROUND_SENTENCES - 1) // 2, first + BACKGROUND_SENTENCES // 2
+    ordered = np.partition(sentence_scores, (low, high, count - 1))
+    return float(ordered[count - 1] - ordered[low : high + 1].mean())  # the mean of the middle, as np.median
 
 
 @dataclass(frozen=True)

@@ -60,25 +60,26 @@ class CandidateEvidence:
 
     def vector(self) -> np.ndarray:
         """The features in ``FEATURE_NAMES`` order."""
-        return np.array(
-            [
-                self.sentence_cosine,
-                self.sentence_cosine - self.best_sentence_cosine,
-                self.passage_cosine,
-                self.passage_cosine - self.best_passage_cosine,
-                _reciprocal(self.passage_rank),
-                _reciprocal(self.lexical_rank),
-                float(self.in_best_passage),
-                self.term_share,
-                float(answers_kind(self.question_kind, self.text)),
-                float(sentence_kinds(self.text)["number"]),
-                float(bool(numbers(self.text) - self.question_numbers)),
-                float(self.first_in_article),
-                math.log(1 + len(self.text)),
-                float(self.neighbour_only),
-            ],
-            dtype=np.float64,
-        )
+        return np.array(self.values(), dtype=np.float64)
+
+    def values(self) -> list[float]:
+        """The features in ``FEATURE_NAMES`` order, as a list (rows of a question's feature matrix)."""
+        return [
+            self.sentence_cosine,
+            self.sentence_cosine - self.best_sentence_cosine,
+            self.passage_cosine,
+            self.passage_cosine - self.best_passage_cosine,
+            _reciprocal(self.passage_rank),
+            _reciprocal(self.lexical_rank),
+            float(self.in_best_passage),
+            self.term_share,
+            float(answers_kind(self.question_kind, self.text)),
+            float(sentence_kinds(self.text)["number"]),
+            float(bool(numbers(self.text) - self.question_numbers)),
+            float(self.first_in_article),
+            math.log(1 + len(self.text)),
+            float(self.neighbour_only),
+        ]
 
 
 def _reciprocal(rank: int | None) -> float:

@@ -120,7 +120,8 @@ class CandidateScorer:
         found = self.evidence(question, hits, query_vector, sentence_scores, terms)
         if not found:
             return []
-        scores = self.ranker.scores(np.vstack([f.features for f in found]), self.ranker_language(language))
+        features = np.array([f.evidence.values() for f in found], dtype=np.float64)
+        scores = self.ranker.scores(features, self.ranker_language(language))
         candidates = [
             Candidate(f.chunk_position, f.sentence, f.start, f.end, float(score), f.passage_score)
             for f, score in zip(found, scores, strict=True)
@@ -206,12 +207,15 @@ class CandidateScorer:
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: Collection[int]) -> int:
         """The passage to cite for a sentence: one holding all of it, retrieved and best scored first."""
+        chunks = self.sentence_map.chunks_of_sentence[sentence]
+        if len(chunks) == 1:  # most sentences: no choice to make
+            return chunks[0]
 
         def preference(chunk: int) -> tuple:
             start, end = self.clip(sentence, chunk)
             return (end - start, chunk in hit_chunks, chunk_scores[chunk])
 
-        return max(self.sentence_map.chunks_of_sentence[sentence], key=preference)
+        return max(chunks, key=preference)
 
     def _length(self, sentence: int) -> int:
         span = self.store.sentences[sentence]

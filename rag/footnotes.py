@@ -19,12 +19,12 @@ FOOTNOTE_MARK = re.compile(
 
 def without_footnote_marks(text: str) -> str:
     """``text`` with its footnote marks taken out."""
-    return FOOTNOTE_MARK.sub("", text)
+    return FOOTNOTE_MARK.sub("", text) if "[" in text else text
 
 
 def trim_footnote_marks(text: str, start: int, end: int) -> tuple[int, int]:
     """The span ``text[start:end]`` without footnote marks (or spaces) at its start or end."""
-    while True:
+    while text.find("[", start, end) >= 0:  # every mark opens with a bracket
         leading = FOOTNOTE_MARK.match(text, start, end)
         if leading and leading.end() > start:
             start = leading.end()

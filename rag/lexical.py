@@ -32,7 +32,7 @@ def char_ngrams(text: str) -> list[str]:
     for word in normalize(text).split():
         padded = f" {word} "
         for n in range(low, high + 1):
-            ngrams.extend(padded[start : start + n] for start in range(max(1, len(padded) - n + 1)))
+            ngrams += [padded[start : start + n] for start in range(max(1, len(padded) - n + 1))]
             if len(padded) <= n:  # a short word counts once, not once for every longer n
                 break
     return ngrams
@@ -148,9 +148,13 @@ class LexicalIndex:
     def question_vector(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's TF-IDF vector as scikit-learn's ``transform`` makes it (sublinear tf, idf,
         unit length; n-grams outside the vocabulary left out): its columns and their weights."""
-        counts = Counter(term for term in char_ngrams(query) if term in self.vocabulary)
-        columns = np.fromiter((self.vocabulary[term] for term in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64, count=len(counts))
+        known = [
+            (column, count)
+            for term, count in Counter(char_ngrams(query)).items()
+            if (column := self.vocabulary.get(term)) is not None
+        ]
+        columns = np.fromiter((column for column, _ in known), dtype=np.int64, count=len(known))
+        tf = np.fromiter((1.0 + math.log(count) for _, count in known), dtype=np.float64, count=len(known))
         weights = tf * self.idf[columns]
         norm = np.linalg.norm(weights)
         return columns, weights / norm if norm > 0 else weights

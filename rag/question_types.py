@@ -4,6 +4,9 @@ holds that kind of thing, in English, Modern Standard Arabic and common dialect 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Literal
 
 from rag.arabic import normalize
@@ -76,17 +79,21 @@ def question_type(question: str) -> QuestionType:
     return "other"
 
 
-def sentence_kinds(sentence: str) -> dict[str, bool]:
-    """Which kinds of answers a sentence holds: a date, a number, a reason, a place, a person."""
+@lru_cache(maxsize=2048)
+def sentence_kinds(sentence: str) -> Mapping[str, bool]:
+    """Which kinds of answers a sentence holds: a date, a number, a reason, a place, a person.
+    Remembered: each answer candidate is asked about twice (the kind its question wants, and numbers),
+    and the best sentences come back as candidates for related questions."""
     text = normalize(sentence)
     words = set(re.findall(r"\w+", text))
-    return {
+    kinds = {
         "date": bool(_YEAR.search(text) or words & _MONTHS or words & _TIME_WORDS),
         "number": bool(_DIGITS.search(text) or words & _NUMBER_WORDS),
         "cause": bool(words & _CAUSE_WORDS),
         "place": bool(words & _PLACE_WORDS),
         "person": bool(words & _PERSON_WORDS),
     }
+    return MappingProxyType(kinds)
 
 
 #: The sentence kind each question type looks for.

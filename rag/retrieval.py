@@ -79,12 +79,12 @@ class Retriever:
         lexical: dict[int, float] = {}
         if mode != "lexical":
             scores, positions = self.store.search(query_vector[None, :], depth)
-            dense = {int(p): float(s) for s, p in zip(scores[0], positions[0], strict=False) if p >= 0}
+            dense = {p: s for s, p in zip(scores[0].tolist(), positions[0].tolist(), strict=True) if p >= 0}
             ranking = self._dense_ranking(dense, query_vector, terms or self._terms(question, language))
             _add_ranks(fused, ranking, self.rrf_k)
         if mode == "lexical" or (mode == "hybrid" and language == self.corpus_language):
             scores, positions = self.store.lexical.search(question, depth)
-            lexical = {int(p): float(s) for s, p in zip(scores, positions, strict=False)}
+            lexical = dict(zip(positions.tolist(), scores.tolist(), strict=True))
             _add_ranks(fused, list(lexical), self.rrf_k)
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         if query_vector is not None:
@@ -105,16 +105,18 @@ class Retriever:
         """The nearest passages ordered by their cosine mixed with their best sentence's; the first
         ``term_rerank_depth`` of them re-ordered with the weighted share of the question's terms they hold."""
         positions = list(dense)
-        sentences = [self.sentences_of_chunk[p] for p in positions]
-        flat = [s for group in sentences for s in group]
-        sentence_scores = self.store.sentence_vectors[flat] @ query_vector if flat else np.zeros(0)
+        groups = [self.sentences_of_chunk[p] for p in positions]
+        flat = [s for group in groups for s in group]
+        passage = np.fromiter(dense.values(), dtype=np.float64, count=len(dense))
+        best = passage.copy()  # a passage without sentences is its own best
+        if flat:
+            sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+            held = sizes > 0
+            best[held] = np.maximum.reduceat(
+                self.store.sentence_vectors[flat] @ query_vector, (sizes.cumsum() - sizes)[held]
+            )
         weight = self.passage_sentence_weight
-        ranking: dict[int, float] = {}
-        offset = 0
-        for position, group in zip(positions, sentences, strict=True):
-            best = float(sentence_scores[offset : offset + len(group)].max()) if group else dense[position]
-            offset += len(group)
-            ranking[position] = (1 - weight) * dense[position] + weight * best
+        ranking = dict(zip(positions, ((1 - weight) * passage + weight * best).tolist(), strict=True))
         ordered = sorted(ranking, key=lambda p: (-ranking[p], p))
         if not terms.weighted:
             return ordered

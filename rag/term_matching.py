@@ -20,7 +20,6 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Literal
@@ -44,15 +43,34 @@ def text_forms(text: str) -> set[str]:
 
 def group_matches(group: frozenset[str], text: str) -> bool:
     """Whether a word of ``text``, with or without its leading clitics, begins with a term of ``group``."""
-    return _group_pattern(group).search(normalize(text)) is not None
+    return _contains(group, normalize(text))
 
 
-@lru_cache(maxsize=4096)
-def _group_pattern(group: frozenset[str]) -> re.Pattern[str]:
-    """The same test as ``word_forms`` makes, as one search over normalized text: a word start, an
-    optional clitic, then a term (terms have two letters or more, so a stripped form keeps two)."""
-    terms = "|".join(re.escape(term) for term in sorted(group, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{'|'.join(CLITIC_PREFIXES)})?(?:{terms})")
+def _contains(group: frozenset[str], normalized: str) -> bool:
+    """``group_matches`` on normalized text: a place where a term occurs (most groups occur nowhere,
+    which a substring search says at once) that begins a word or follows a clitic beginning one.
+    (One pattern for every group: compiling one per group cost more than all the searching.)"""
+    for term in group:
+        at = normalized.find(term)
+        while at >= 0:
+            if _TERM_MAY_BEGIN.match(normalized, at):
+                return True
+            at = normalized.find(term, at + 1)
+    return False
+
+
+def _term_may_begin() -> re.Pattern[str]:
+    """Matches, empty, where a word begins or where one of ``CLITIC_PREFIXES`` that begins a word ends
+    (the place a term may begin, as ``word_forms`` strips clitics; terms have two letters or more, so
+    a stripped form keeps two); a lookbehind for each clitic length, as lookbehinds have one width."""
+    lengths = sorted({len(prefix) for prefix in CLITIC_PREFIXES})
+    after_clitic = [
+        rf"(?<=(?<!\w)(?:{'|'.join(p for p in CLITIC_PREFIXES if len(p) == length)}))" for length in lengths
+    ]
+    return re.compile("|".join([r"(?<!\w)", *after_clitic]))
+
+
+_TERM_MAY_BEGIN = _term_may_begin()
 
 
 #: Term groups with their IDF weights.
@@ -128,13 +146,6 @@ def matched_share(weighted_groups: WeightedTerms, text: str) -> float:
     if total <= 0:
         return 0.0
     return matched_weight(weighted_groups, text) / total
-
-
-@lru_cache(maxsize=8192)  # a question makes a few hundred; each key holds a passage-sized text
-def _contains(group: frozenset[str], normalized: str) -> bool:
-    """Whether normalized text holds a term of ``group``; remembered, because one question tests the
-    same groups against the same passages in retrieval, abstention and answer selection."""
-    return _group_pattern(group).search(normalized) is not None
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,9 @@ def check_question(question: str, max_chars: int) -> Question:
     text = " ".join((question or "").split())
     if not text:
         raise QuestionError("empty_question", one_line("empty_question", None), None)
-    language = detect_language(_without_surrogates(text))
-    if _without_surrogates(text) != text:  # undecodable bytes (argv, a file) become lone surrogates in Python
+    readable = _without_surrogates(text)
+    language = detect_language(readable)
+    if readable != text:  # undecodable bytes (argv, a file) become lone surrogates in Python
         raise QuestionError("invalid_characters", message("invalid_characters", language), language)
     if len(text) > max_chars:
         raise QuestionError(

@@ -67,6 +67,15 @@ def test_sentence_lead_is_the_best_score_above_the_median_of_the_best_ones(engin
     assert math.isnan(feature(answerability_features([], [], np.array([0.7]), []), "sentence_lead"))
 
 
+def test_sentence_lead_equals_the_median_rule_exactly_on_unordered_scores_with_ties():
+    rng = np.random.default_rng(7)
+    for count in (BACKGROUND_SENTENCES, BACKGROUND_SENTENCES + 1, 337, 1148):
+        scores = np.round(rng.random(count), 2).astype(np.float32)
+        best = np.sort(scores)[-BACKGROUND_SENTENCES:]
+        lead = feature(answerability_features([], [], scores, []), "sentence_lead")
+        assert lead == float(best.max() - np.median(best))
+
+
 def test_an_unknown_feature_counts_as_its_training_mean(engine: Engine):
     model = abstention(engine).models["own"]
     features = model.mean + model.scale  # one standard deviation above the mean on every feature

@@ -20,6 +20,12 @@ def test_terms_match_words_with_clitics_and_endings():
     assert not group_matches(frozenset({"احمر"}), "الحمراء")
 
 
+def test_a_term_inside_a_word_does_not_match_but_a_later_one_after_a_clitic_does():
+    assert not group_matches(frozenset({"خط"}), "مخطط المدينة")
+    assert group_matches(frozenset({"خط"}), "مخطط المدينة والخط الأحمر")
+    assert group_matches(frozenset({"خط", "حمر"}), "(خطا) أحمر")
+
+
 def test_rare_terms_weigh_more_than_common_ones():
     sentences = ["روسيا وأوكرانيا", "روسيا تهدد", "روسيا والناتو", "خط أحمر لروسيا"]
     weights = TermWeights.build(sentences)
