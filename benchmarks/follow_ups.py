@@ -9,6 +9,10 @@ report half to report it), each asked in English and in Arabic:
   named the subject would ("Where did Super Bowl 50 take place?" after a question about Super Bowl
   50 becomes "Where did it take place?"). Passes when an answer cites the gold answer.
 - ``standalone``: a question preceded by one about another article. Passes as above.
+- ``same_topic``: a question, as written, preceded by one about another paragraph of the same
+  article: it names its own subject, and the conversation's topic is near enough to pull the answer
+  in context towards the earlier question ("And what does Moscow consider a red line?" after
+  questions about the talks). Passes as above.
 - ``unanswerable``: a question about an article left out of the index, preceded by an answerable
   one. Passes when the engine abstains.
 
@@ -50,7 +54,7 @@ SEED = 20261127
 #: A word found in fewer than this share of XQuAD's questions names a topic (``topical_words``).
 TOPICAL_SHARE = 0.02
 ARTICLES = {"the", "a", "an"}
-KINDS = ("follow_up", "standalone", "unanswerable")
+KINDS = ("follow_up", "standalone", "unanswerable", "same_topic")
 #: The numbers tried for ``rag.conversation``'s CONFIDENCE_GAIN, OWN_COVERAGE and OWN_TERMS_LOSS
 #: (a loss of 9 or more never refuses).
 GAIN_GRID = (-1.0, -0.05, 0.0, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 9.0)
@@ -149,6 +153,18 @@ def make_items(data: XQuAD, answerable: int, left_out: int, rng: random.Random) 
         for question in rng.sample(unanswerable, ITEMS_PER_KIND):
             other = rng.choice(questions)
             items.append(Item("unanswerable", language, other.text(language), question.text(language), question))
+    return items + same_topic_items(questions, random.Random(SEED + 1))
+
+
+def same_topic_items(questions: list[Question], rng: random.Random) -> list[Item]:
+    """Questions preceded by one about another paragraph of their article, in each language (drawn
+    apart from the other kinds, which stay the items they were before this kind was added)."""
+    items = []
+    for language in LANGUAGES:
+        for question in rng.sample(questions, ITEMS_PER_KIND):
+            near = [q for q in questions if q.article == question.article and q.doc_id != question.doc_id]
+            other = rng.choice(near)
+            items.append(Item("same_topic", language, other.text(language), question.text(language), question))
     return items
 
 
