@@ -18,6 +18,9 @@ report half to report it), each asked in English and in Arabic:
 
 Each item is asked alone and in context (``follow_up="always"``); both answers' confidences and the
 question's self-containedness are dumped, and the rule of ``rag/conversation.py`` is applied to them.
+Which questions lean (``MAX_REFERRING_WORDS``) also decides how the engine composes an answer in
+context, so the tuning half is read once for each number tried; the rule's other numbers are chosen
+with each, and the best of all on the tuning half is reported beside the shipped ones on both halves.
 
 Run: ``.venv/bin/python -m benchmarks.follow_ups`` (writes ``benchmarks/results/follow_ups.json``).
 """
@@ -27,14 +30,15 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from benchmarks.common import WORK_DIR, log, write_result
 from benchmarks.corpus import LANGUAGES, load_default_xquad, open_engine
 from benchmarks.quality import contains_gold
 from benchmarks.xquad import Question, XQuAD
-from rag import PROJECT_ROOT, Answer, Engine, load_cases, run_eval
+from rag import PROJECT_ROOT, Answer, Engine, conversation, load_cases, run_eval
 from rag.arabic import normalize, word_stem
 from rag.conversation import (
     CONFIDENCE_GAIN,
@@ -60,6 +64,9 @@ KINDS = ("follow_up", "standalone", "unanswerable", "same_topic")
 GAIN_GRID = (-1.0, -0.05, 0.0, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 9.0)
 COVERAGE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4)
 LOSS_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 9.0)
+#: The numbers tried for ``rag.conversation``'s MAX_REFERRING_WORDS, each with its own reading of the
+#: tuning half (the largest makes every question that refers back lean, the rule before it).
+REFERRING_GRID = (2, 3, 4, 5, 6, 8, 99)
 #: The numbers of a rule: (confidence gain, own coverage, own terms loss).
 Numbers = tuple[float, float, float]
 NUMBER_NAMES = ("confidence_gain", "own_coverage", "own_terms_loss")
@@ -270,35 +277,64 @@ def conversation_sets(engine: Engine) -> dict:
     return results
 
 
+@contextmanager
+def referring_words(count: int) -> Iterator[None]:
+    """``rag.conversation.MAX_REFERRING_WORDS`` set to ``count`` while the engine answers: it decides
+    which questions lean, and so how the engine composes an answer in context, not only which is kept."""
+    shipped = conversation.MAX_REFERRING_WORDS
+    conversation.MAX_REFERRING_WORDS = count
+    try:
+        yield
+    finally:
+        conversation.MAX_REFERRING_WORDS = shipped
+
+
+def rates_of(readings: list[Readings], passes: Callable[[Readings], bool]) -> dict:
+    rates = pass_rates(readings, passes)
+    return {"mean": mean_rate(rates), **rates}
+
+
 def run() -> dict:
     started = time.perf_counter()
     data = load_default_xquad()
     base = None
-    halves: dict[str, list[Readings]] = {}
-    for half in HALVES:
-        base, halves[half] = read_half(data, base, half)
-    chosen = choose_numbers(halves["tuning"])
+    tuning: dict[int, list[Readings]] = {}
+    for count in REFERRING_GRID:
+        with referring_words(count):
+            base, tuning[count] = read_half(data, base, "tuning")
+    numbers = {count: choose_numbers(readings) for count, readings in tuning.items()}
+    best = {count: mean_rate(pass_rates(tuning[count], rule(numbers[count]))) for count in REFERRING_GRID}
+    chosen_count = max(REFERRING_GRID, key=lambda count: (best[count], -count))
+    shipped_count, every_count = conversation.MAX_REFERRING_WORDS, max(REFERRING_GRID)
     shipped = (CONFIDENCE_GAIN, OWN_COVERAGE, OWN_TERMS_LOSS)
-    ways: dict[str, Callable[[Readings], bool]] = {
-        "alone (off)": lambda r: r.passed_alone,
-        "always in context (always)": lambda r: r.passed_in_context,
-        "in context only when leaning": rule((9.0, 9.0, 9.0)),
-        "shipped rule without its own terms loss": rule((*shipped[:2], 9.0)),
-        "shipped rule (gated)": rule(shipped),
-        "rule with the numbers chosen here": rule(chosen),
+    report: dict[int, list[Readings]] = {}
+    for count in dict.fromkeys([shipped_count, chosen_count, every_count]):
+        with referring_words(count):
+            base, report[count] = read_half(data, base, "report")
+    #: Each way of reading: the MAX_REFERRING_WORDS its readings were made with, and its pass rule.
+    ways: dict[str, tuple[int, Callable[[Readings], bool]]] = {
+        "alone (off)": (shipped_count, lambda r: r.passed_alone),
+        "always in context (always)": (shipped_count, lambda r: r.passed_in_context),
+        "in context only when leaning": (shipped_count, rule((9.0, 9.0, 9.0))),
+        "shipped rule, every referring question leaning": (every_count, rule(shipped)),
+        "shipped rule without its own terms loss": (shipped_count, rule((*shipped[:2], 9.0))),
+        "shipped rule (gated)": (shipped_count, rule(shipped)),
+        "rule with the numbers chosen here": (chosen_count, rule(numbers[chosen_count])),
     }
-    xquad = {}
-    for half, readings in halves.items():
-        xquad[half] = {}
-        for name, passes in ways.items():
-            rates = pass_rates(readings, passes)
-            xquad[half][name] = {"mean": mean_rate(rates), **rates}
+    xquad = {
+        half: {name: rates_of(by_count[count], passes) for name, (count, passes) in ways.items()}
+        for half, by_count in {"tuning": tuning, "report": report}.items()
+    }
     seeds = base.with_settings(docs_dir=PROJECT_ROOT / "seeds", store_dir=WORK_DIR / "seeds_store")
     return {
         "method": __doc__.split("Run:")[0].strip(),
         "items_per_kind_and_language": ITEMS_PER_KIND,
-        "chosen_on_tuning_half": dict(zip(NUMBER_NAMES, chosen, strict=True)),
-        "shipped": dict(zip(NUMBER_NAMES, shipped, strict=True)),
+        "tuning_mean_by_max_referring_words": {str(count): best[count] for count in REFERRING_GRID},
+        "chosen_on_tuning_half": {
+            "max_referring_words": chosen_count,
+            **dict(zip(NUMBER_NAMES, numbers[chosen_count], strict=True)),
+        },
+        "shipped": {"max_referring_words": shipped_count, **dict(zip(NUMBER_NAMES, shipped, strict=True))},
         "xquad": xquad,
         "conversation_sets": conversation_sets(seeds),
         "seconds": round(time.perf_counter() - started, 1),

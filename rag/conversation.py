@@ -6,8 +6,9 @@ of the previous (resolved) question that it does not already contain. The engine
 alone, and *in context*, where the resolved text is what is retrieved.
 
 Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans
-on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها»), names
-at most ``MAX_CONTEXT_FREE_WORDS`` content words, or has no question word ("And the military
+on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») and
+names at most ``MAX_REFERRING_WORDS`` content words, names at most ``MAX_CONTEXT_FREE_WORDS``, or has
+no question word ("And the military
 exercises?") — and in context it does not abstain. Such a question means the resolved text, and is
 answered for it. A question that names its own subject is answered in context for its own words, so
 that the carried words cannot by themselves make the engine answer ("What is the capital of
@@ -39,6 +40,10 @@ def _word_set(text: str) -> frozenset[str]:
 
 #: A question with this many content words or fewer cannot stand alone ("Where?", «ومتى ستعقد؟»).
 MAX_CONTEXT_FREE_WORDS = 1
+#: A question that refers back ("that", «عنها») leans on the conversation only when it names at most
+#: this many content words; one that names more names its own subject. Chosen on the XQuAD tuning
+#: half (benchmarks/follow_ups.py); 99 would make every referring question lean.
+MAX_REFERRING_WORDS = 4
 #: A question that names its own subject is read in context only when the in-context answer's
 #: margin of answerability probability over its threshold exceeds the answer alone's by this much ...
 CONFIDENCE_GAIN = 0.3
@@ -131,7 +136,8 @@ def leans_on_context(question: str) -> bool:
     own, or is a fragment without a question word ("And the military exercises?", «وعن الأمن الأوروبي؟»)."""
     tokens = words(question)
     refers = any(t in _ENGLISH_REFERRING or t in _ARABIC_REFERRING for t in tokens)
-    return refers or len(content_words(question)) <= MAX_CONTEXT_FREE_WORDS or not _asks(tokens)
+    named = len(content_words(question))
+    return (refers and named <= MAX_REFERRING_WORDS) or named <= MAX_CONTEXT_FREE_WORDS or not _asks(tokens)
 
 
 def _asks(tokens: list[str]) -> bool:
