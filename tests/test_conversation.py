@@ -35,9 +35,11 @@ REQUIRED_SHARE = {CONVERSATIONS: {"ar": 0.9, "en": 0.8}, HELD_OUT: {"ar": 0.9, "
         ("وعن الأمن الأوروبي؟", True),
         ("بماذا هددت روسيا يوم الاثنين؟", False),
         ("Will Ukraine's interests be ignored?", False),
+        ("What did they agree on in Geneva?", True),
+        ("What did their leaders agree about the security guarantees in Geneva?", False),
     ],
 )
-def test_a_question_leans_on_the_conversation_when_it_refers_back_names_almost_nothing_or_asks_nothing(
+def test_a_question_leans_when_it_refers_back_naming_little_names_almost_nothing_or_asks_nothing(
     question: str, leans: bool
 ):
     assert leans_on_context(question) == leans
