@@ -46,7 +46,7 @@ MAX_CONTEXT_FREE_WORDS = 1
 MAX_REFERRING_WORDS = 4
 #: A question that names its own subject is read in context only when the in-context answer's
 #: margin of answerability probability over its threshold exceeds the answer alone's by this much ...
-CONFIDENCE_GAIN = 0.3
+CONFIDENCE_GAIN = 0.15
 #: ... and one of its cited passages holds this IDF-weighted share of the question's own terms ...
 OWN_COVERAGE = 0.2
 #: ... and its best quoted sentence holds a share of them less than this below the answer alone's.
