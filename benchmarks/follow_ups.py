@@ -9,11 +9,18 @@ report half to report it), each asked in English and in Arabic:
   named the subject would ("Where did Super Bowl 50 take place?" after a question about Super Bowl
   50 becomes "Where did it take place?"). Passes when an answer cites the gold answer.
 - ``standalone``: a question preceded by one about another article. Passes as above.
+- ``same_topic``: a question, as written, preceded by one about another paragraph of the same
+  article: it names its own subject, and the conversation's topic is near enough to pull the answer
+  in context towards the earlier question ("And what does Moscow consider a red line?" after
+  questions about the talks). Passes as above.
 - ``unanswerable``: a question about an article left out of the index, preceded by an answerable
   one. Passes when the engine abstains.
 
 Each item is asked alone and in context (``follow_up="always"``); both answers' confidences and the
 question's self-containedness are dumped, and the rule of ``rag/conversation.py`` is applied to them.
+Which questions lean (``MAX_REFERRING_WORDS``) also decides how the engine composes an answer in
+context, so the tuning half is read once for each number tried; the rule's other numbers are chosen
+with each, and the best of all on the tuning half is reported beside the shipped ones on both halves.
 
 Run: ``.venv/bin/python -m benchmarks.follow_ups`` (writes ``benchmarks/results/follow_ups.json``).
 """
@@ -23,19 +30,21 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from benchmarks.common import WORK_DIR, log, write_result
 from benchmarks.corpus import LANGUAGES, load_default_xquad, open_engine
 from benchmarks.quality import contains_gold
 from benchmarks.xquad import Question, XQuAD
-from rag import PROJECT_ROOT, Answer, Engine, load_cases, run_eval
+from rag import PROJECT_ROOT, Answer, Engine, conversation, load_cases, run_eval
 from rag.arabic import normalize, word_stem
 from rag.conversation import (
     CONFIDENCE_GAIN,
     FOLLOW_UP_MODES,
     OWN_COVERAGE,
+    OWN_TERMS_LOSS,
     ResolvedQuestion,
     content_words,
     prefer_in_context,
@@ -49,10 +58,18 @@ SEED = 20261127
 #: A word found in fewer than this share of XQuAD's questions names a topic (``topical_words``).
 TOPICAL_SHARE = 0.02
 ARTICLES = {"the", "a", "an"}
-KINDS = ("follow_up", "standalone", "unanswerable")
-#: The numbers tried for ``rag.conversation``'s CONFIDENCE_GAIN and OWN_COVERAGE.
+KINDS = ("follow_up", "standalone", "unanswerable", "same_topic")
+#: The numbers tried for ``rag.conversation``'s CONFIDENCE_GAIN, OWN_COVERAGE and OWN_TERMS_LOSS
+#: (a loss of 9 or more never refuses).
 GAIN_GRID = (-1.0, -0.05, 0.0, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 9.0)
 COVERAGE_GRID = (0.0, 0.1, 0.2, 0.3, 0.4)
+LOSS_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 9.0)
+#: The numbers tried for ``rag.conversation``'s MAX_REFERRING_WORDS, each with its own reading of the
+#: tuning half (the largest makes every question that refers back lean, the rule before it).
+REFERRING_GRID = (2, 3, 4, 5, 6, 8, 99)
+#: The numbers of a rule: (confidence gain, own coverage, own terms loss).
+Numbers = tuple[float, float, float]
+NUMBER_NAMES = ("confidence_gain", "own_coverage", "own_terms_loss")
 #: ``article % 4``: (answerable articles, articles left out of the index) of each half. The tuning
 #: half is articles with an even index (benchmarks/train_answer_ranker.py).
 HALVES = {"tuning": (0, 2), "report": (1, 3)}
@@ -143,6 +160,18 @@ def make_items(data: XQuAD, answerable: int, left_out: int, rng: random.Random) 
         for question in rng.sample(unanswerable, ITEMS_PER_KIND):
             other = rng.choice(questions)
             items.append(Item("unanswerable", language, other.text(language), question.text(language), question))
+    return items + same_topic_items(questions, random.Random(SEED + 1))
+
+
+def same_topic_items(questions: list[Question], rng: random.Random) -> list[Item]:
+    """Questions preceded by one about another paragraph of their article, in each language (drawn
+    apart from the other kinds, which stay the items they were before this kind was added)."""
+    items = []
+    for language in LANGUAGES:
+        for question in rng.sample(questions, ITEMS_PER_KIND):
+            near = [q for q in questions if q.article == question.article and q.doc_id != question.doc_id]
+            other = rng.choice(near)
+            items.append(Item("same_topic", language, other.text(language), question.text(language), question))
     return items
 
 
@@ -159,8 +188,8 @@ class Readings:
     in_context: Answer
     own_terms: WeightedTerms
 
-    def passes(self, gain: float, coverage: float) -> bool:
-        chosen = prefer_in_context(self.resolved, self.alone, self.in_context, self.own_terms, gain, coverage)
+    def passes(self, numbers: Numbers) -> bool:
+        chosen = prefer_in_context(self.resolved, self.alone, self.in_context, self.own_terms, *numbers)
         return self.passed_in_context if chosen else self.passed_alone
 
 
@@ -210,9 +239,9 @@ def pass_rates(readings: list[Readings], passes: Callable[[Readings], bool]) -> 
     return rates
 
 
-def rule(gain: float, coverage: float) -> Callable[[Readings], bool]:
-    """Whether an item passes when ``rag.conversation``'s rule is set to ``gain`` and ``coverage``."""
-    return lambda readings: readings.passes(gain, coverage)
+def rule(numbers: Numbers) -> Callable[[Readings], bool]:
+    """Whether an item passes when ``rag.conversation``'s rule is set to ``numbers``."""
+    return lambda readings: readings.passes(numbers)
 
 
 def mean_rate(rates: dict[str, dict[str, float]]) -> float:
@@ -221,11 +250,12 @@ def mean_rate(rates: dict[str, dict[str, float]]) -> float:
     )
 
 
-def choose_numbers(readings: list[Readings]) -> tuple[float, float]:
-    """The (gain, coverage) with the best mean pass rate over kinds and languages; ties go to the
-    smaller numbers (fewer answers refused in context)."""
-    grid = [(g, c) for g in GAIN_GRID for c in COVERAGE_GRID]
-    return max(grid, key=lambda p: (mean_rate(pass_rates(readings, rule(*p))), -p[0], -p[1]))
+def choose_numbers(readings: list[Readings]) -> Numbers:
+    """The (gain, coverage, loss) with the best mean pass rate over kinds and languages; ties go to
+    the smaller numbers, in that order (a smaller gain or coverage refuses fewer answers in context,
+    a smaller loss more of those that drop the question's own words)."""
+    grid = [(g, c, loss) for g in GAIN_GRID for c in COVERAGE_GRID for loss in LOSS_GRID]
+    return max(grid, key=lambda p: (mean_rate(pass_rates(readings, rule(p))), -p[0], -p[1], -p[2]))
 
 
 def conversation_sets(engine: Engine) -> dict:
@@ -247,34 +277,64 @@ def conversation_sets(engine: Engine) -> dict:
     return results
 
 
+@contextmanager
+def referring_words(count: int) -> Iterator[None]:
+    """``rag.conversation.MAX_REFERRING_WORDS`` set to ``count`` while the engine answers: it decides
+    which questions lean, and so how the engine composes an answer in context, not only which is kept."""
+    shipped = conversation.MAX_REFERRING_WORDS
+    conversation.MAX_REFERRING_WORDS = count
+    try:
+        yield
+    finally:
+        conversation.MAX_REFERRING_WORDS = shipped
+
+
+def rates_of(readings: list[Readings], passes: Callable[[Readings], bool]) -> dict:
+    rates = pass_rates(readings, passes)
+    return {"mean": mean_rate(rates), **rates}
+
+
 def run() -> dict:
     started = time.perf_counter()
     data = load_default_xquad()
     base = None
-    halves: dict[str, list[Readings]] = {}
-    for half in HALVES:
-        base, halves[half] = read_half(data, base, half)
-    gain, coverage = choose_numbers(halves["tuning"])
-    shipped = (CONFIDENCE_GAIN, OWN_COVERAGE)
-    ways: dict[str, Callable[[Readings], bool]] = {
-        "alone (off)": lambda r: r.passed_alone,
-        "always in context (always)": lambda r: r.passed_in_context,
-        "in context only when leaning": rule(9.0, 9.0),
-        "shipped rule (gated)": rule(*shipped),
-        "rule with the numbers chosen here": rule(gain, coverage),
+    tuning: dict[int, list[Readings]] = {}
+    for count in REFERRING_GRID:
+        with referring_words(count):
+            base, tuning[count] = read_half(data, base, "tuning")
+    numbers = {count: choose_numbers(readings) for count, readings in tuning.items()}
+    best = {count: mean_rate(pass_rates(tuning[count], rule(numbers[count]))) for count in REFERRING_GRID}
+    chosen_count = max(REFERRING_GRID, key=lambda count: (best[count], -count))
+    shipped_count, every_count = conversation.MAX_REFERRING_WORDS, max(REFERRING_GRID)
+    shipped = (CONFIDENCE_GAIN, OWN_COVERAGE, OWN_TERMS_LOSS)
+    report: dict[int, list[Readings]] = {}
+    for count in dict.fromkeys([shipped_count, chosen_count, every_count]):
+        with referring_words(count):
+            base, report[count] = read_half(data, base, "report")
+    #: Each way of reading: the MAX_REFERRING_WORDS its readings were made with, and its pass rule.
+    ways: dict[str, tuple[int, Callable[[Readings], bool]]] = {
+        "alone (off)": (shipped_count, lambda r: r.passed_alone),
+        "always in context (always)": (shipped_count, lambda r: r.passed_in_context),
+        "in context only when leaning": (shipped_count, rule((9.0, 9.0, 9.0))),
+        "shipped rule, every referring question leaning": (every_count, rule(shipped)),
+        "shipped rule without its own terms loss": (shipped_count, rule((*shipped[:2], 9.0))),
+        "shipped rule (gated)": (shipped_count, rule(shipped)),
+        "rule with the numbers chosen here": (chosen_count, rule(numbers[chosen_count])),
     }
-    xquad = {}
-    for half, readings in halves.items():
-        xquad[half] = {}
-        for name, passes in ways.items():
-            rates = pass_rates(readings, passes)
-            xquad[half][name] = {"mean": mean_rate(rates), **rates}
+    xquad = {
+        half: {name: rates_of(by_count[count], passes) for name, (count, passes) in ways.items()}
+        for half, by_count in {"tuning": tuning, "report": report}.items()
+    }
     seeds = base.with_settings(docs_dir=PROJECT_ROOT / "seeds", store_dir=WORK_DIR / "seeds_store")
     return {
         "method": __doc__.split("Run:")[0].strip(),
         "items_per_kind_and_language": ITEMS_PER_KIND,
-        "chosen_on_tuning_half": {"confidence_gain": gain, "own_coverage": coverage},
-        "shipped": {"confidence_gain": shipped[0], "own_coverage": shipped[1]},
+        "tuning_mean_by_max_referring_words": {str(count): best[count] for count in REFERRING_GRID},
+        "chosen_on_tuning_half": {
+            "max_referring_words": chosen_count,
+            **dict(zip(NUMBER_NAMES, numbers[chosen_count], strict=True)),
+        },
+        "shipped": {"max_referring_words": shipped_count, **dict(zip(NUMBER_NAMES, shipped, strict=True))},
         "xquad": xquad,
         "conversation_sets": conversation_sets(seeds),
         "seconds": round(time.perf_counter() - started, 1),

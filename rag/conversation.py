@@ -6,16 +6,20 @@ of the previous (resolved) question that it does not already contain. The engine
 alone, and *in context*, where the resolved text is what is retrieved.
 
 Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans
-on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها»), names
-at most ``MAX_CONTEXT_FREE_WORDS`` content words, or has no question word ("And the military
+on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») and
+names at most ``MAX_REFERRING_WORDS`` content words, names at most ``MAX_CONTEXT_FREE_WORDS``, or has
+no question word ("And the military
 exercises?") — and in context it does not abstain. Such a question means the resolved text, and is
 answered for it. A question that names its own subject is answered in context for its own words, so
 that the carried words cannot by themselves make the engine answer ("What is the capital of
 Australia?" after a question about the talks), and that answer is kept only when it quotes other
-sentences, is clearly more confident (``CONFIDENCE_GAIN``) and its cited passages hold the question's
-own terms (``OWN_COVERAGE``). The two numbers were chosen on conversations made from XQuAD's tuning
-half and reported on its report half and on the conversation sets: ``python -m benchmarks.follow_ups``
-(see benchmarks/README.md).
+sentences, is clearly more confident (``CONFIDENCE_GAIN``), its cited passages hold the question's
+own terms (``OWN_COVERAGE``) and its quotes keep them: the confidence in context can come from the
+carried words alone, so an answer whose best quoted sentence holds a share of the question's own terms
+smaller than the best quote alone by ``OWN_TERMS_LOSS`` or more answers the conversation's earlier
+question, not this one. The three numbers were chosen on conversations made from XQuAD's tuning half
+and reported on its report half and on the conversation sets: ``python -m benchmarks.follow_ups`` (see
+benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -36,12 +40,18 @@ def _word_set(text: str) -> frozenset[str]:
 
 #: A question with this many content words or fewer cannot stand alone ("Where?", «ومتى ستعقد؟»).
 MAX_CONTEXT_FREE_WORDS = 1
+#: A question that refers back ("that", «عنها») leans on the conversation only when it names at most
+#: this many content words; one that names more names its own subject. Chosen on the XQuAD tuning
+#: half (benchmarks/follow_ups.py); 99 would make every referring question lean.
+MAX_REFERRING_WORDS = 4
 #: A question that names its own subject is read in context only when the in-context answer's
 #: margin of answerability probability over its threshold exceeds the answer alone's by this much ...
-CONFIDENCE_GAIN = 0.3
-#: ... and one of its cited passages holds this IDF-weighted share of the question's own terms.
-#: Both chosen on the XQuAD tuning half (benchmarks/follow_ups.py).
+CONFIDENCE_GAIN = 0.15
+#: ... and one of its cited passages holds this IDF-weighted share of the question's own terms ...
 OWN_COVERAGE = 0.2
+#: ... and its best quoted sentence holds a share of them less than this below the answer alone's.
+#: All three chosen on the XQuAD tuning half (benchmarks/follow_ups.py).
+OWN_TERMS_LOSS = 0.2
 
 _ENGLISH_FUNCTION_WORDS = _word_set(
     """
@@ -126,7 +136,8 @@ def leans_on_context(question: str) -> bool:
     own, or is a fragment without a question word ("And the military exercises?", «وعن الأمن الأوروبي؟»)."""
     tokens = words(question)
     refers = any(t in _ENGLISH_REFERRING or t in _ARABIC_REFERRING for t in tokens)
-    return refers or len(content_words(question)) <= MAX_CONTEXT_FREE_WORDS or not _asks(tokens)
+    named = len(content_words(question))
+    return (refers and named <= MAX_REFERRING_WORDS) or named <= MAX_CONTEXT_FREE_WORDS or not _asks(tokens)
 
 
 def _asks(tokens: list[str]) -> bool:
@@ -143,10 +154,11 @@ def prefer_in_context(
     own_terms: WeightedTerms,
     gain: float = CONFIDENCE_GAIN,
     coverage: float = OWN_COVERAGE,
+    loss: float = OWN_TERMS_LOSS,
 ) -> bool:
     """Whether to give the answer read in context rather than the one alone (see the module's text);
-    ``own_terms`` are the asked question's weighted terms. ``gain`` and ``coverage`` are the tuned
-    numbers, given otherwise only to re-run their choice (benchmarks/follow_ups.py)."""
+    ``own_terms`` are the asked question's weighted terms. ``gain``, ``coverage`` and ``loss`` are the
+    tuned numbers, given otherwise only to re-run their choice (benchmarks/follow_ups.py)."""
     if not resolved.in_context or in_context.abstained:
         return False
     if resolved.leans:
@@ -154,7 +166,9 @@ def prefer_in_context(
     if quoted_sentences(in_context) == quoted_sentences(alone):
         return False  # nothing changes: the question stays read alone
     margin_gain = (in_context.confidence - in_context.threshold) - (alone.confidence - alone.threshold)
-    return margin_gain >= gain and own_coverage(own_terms, in_context) >= coverage
+    if margin_gain < gain or own_coverage(own_terms, in_context) < coverage:
+        return False
+    return quoted_coverage(own_terms, alone) - quoted_coverage(own_terms, in_context) < loss
 
 
 def quoted_sentences(answer: Answer) -> list[tuple[str | None, int | None, int | None]]:
@@ -164,9 +178,13 @@ def quoted_sentences(answer: Answer) -> list[tuple[str | None, int | None, int |
 
 def own_coverage(own_terms: WeightedTerms, answer: Answer) -> float:
     """The largest IDF-weighted share of the question's own terms found in one passage ``answer`` cites."""
-    if not own_terms:
-        return 0.0
     return max((matched_share(own_terms, c.text) for c in answer.citations), default=0.0)
+
+
+def quoted_coverage(own_terms: WeightedTerms, answer: Answer) -> float:
+    """The largest IDF-weighted share of the question's own terms found in one sentence ``answer`` quotes
+    (0 for an answer that quotes nothing)."""
+    return max((matched_share(own_terms, s.text) for s in answer.quotes), default=0.0)
 
 
 def content_words(text: str) -> list[str]:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from rag import PROJECT_ROOT, Answer, AnswerSentence, Citation, Engine, load_cases, run_eval
-from rag.conversation import CONFIDENCE_GAIN, leans_on_context, prefer_in_context, resolve
+from rag.conversation import CONFIDENCE_GAIN, OWN_TERMS_LOSS, leans_on_context, prefer_in_context, resolve
 
 CONVERSATIONS = PROJECT_ROOT / "tests" / "questions" / "conversations.jsonl"
 HELD_OUT = PROJECT_ROOT / "benchmarks" / "questions" / "conversations_heldout.jsonl"
 #: The share of conversations that must pass, per language of the last turn, held at the level
-#: measured (English: 13 of 17 and 15 of 18; the issue's target of 0.9 is not met there yet).
-REQUIRED_SHARE = {CONVERSATIONS: {"ar": 0.9, "en": 0.75}, HELD_OUT: {"ar": 0.9, "en": 0.8}}
+#: measured (English: 14 of 17 and 15 of 18; the issue's target of 0.9 is not met there yet).
+REQUIRED_SHARE = {CONVERSATIONS: {"ar": 0.9, "en": 0.8}, HELD_OUT: {"ar": 0.9, "en": 0.8}}
 
 
 @pytest.mark.parametrize(
@@ -35,9 +35,11 @@ REQUIRED_SHARE = {CONVERSATIONS: {"ar": 0.9, "en": 0.75}, HELD_OUT: {"ar": 0.9, 
         ("وعن الأمن الأوروبي؟", True),
         ("بماذا هددت روسيا يوم الاثنين؟", False),
         ("Will Ukraine's interests be ignored?", False),
+        ("What did they agree on in Geneva?", True),
+        ("What did their leaders agree about the security guarantees in Geneva?", False),
     ],
 )
-def test_a_question_leans_on_the_conversation_when_it_refers_back_names_almost_nothing_or_asks_nothing(
+def test_a_question_leans_when_it_refers_back_naming_little_names_almost_nothing_or_asks_nothing(
     question: str, leans: bool
 ):
     assert leans_on_context(question) == leans
@@ -56,10 +58,13 @@ def test_the_first_question_or_one_asked_with_follow_ups_off_is_read_alone():
     assert not resolve("Where will they be held?", ["When will the talks be?"], mode="off").in_context
 
 
-def _answer(margin: float, abstained: bool = False, cited: str = "") -> Answer:
-    """An answer whose confidence is ``margin`` over a threshold of 0.8, citing a passage ``cited``."""
+def _answer(margin: float, abstained: bool = False, cited: str = "", quoted: str | None = None) -> Answer:
+    """An answer whose confidence is ``margin`` over a threshold of 0.8, citing a passage ``cited`` and
+    quoting ``quoted`` from it (the whole passage when not given)."""
+    quoted = cited if quoted is None else quoted
     citations = [Citation(1, "d", "t", None, "d-0", cited, 0, len(cited), 0.9)] if cited else []
-    quotes = [AnswerSentence(cited, "quote", (1,), "d", 0, len(cited), "en")] if cited else []
+    start = cited.find(quoted)
+    quotes = [AnswerSentence(quoted, "quote", (1,), "d", start, start + len(quoted), "en")] if cited else []
     return Answer("q", "en", abstained, quotes, citations, 0.8 + margin, 0.8)
 
 
@@ -80,6 +85,21 @@ def test_a_question_naming_its_own_subject_needs_a_clear_gain_that_keeps_its_own
     assert not prefer_in_context(resolved, _answer(0.0), _answer(gain, cited="nothing of the question"), terms)
     same = _answer(0.0, cited="sanctions")
     assert not prefer_in_context(resolved, same, _answer(gain, cited="sanctions"), terms), "the same quotes"
+
+
+def test_a_question_naming_its_own_subject_is_answered_alone_when_the_quotes_in_context_drop_its_words():
+    resolved = resolve("What does Moscow consider a red line?", ["When will the talks in Geneva take place?"])
+    assert resolved.in_context and not resolved.leans
+    terms = [(frozenset({"moscow"}), 1.0), (frozenset({"red"}), 2.0), (frozenset({"line"}), 2.0)]
+    gain = CONFIDENCE_GAIN + 0.01
+    passage = "The talks in Geneva follow Moscow's demand. For Moscow, NATO on its border is a red line."
+    alone = _answer(0.0, cited=passage, quoted="For Moscow, NATO on its border is a red line.")
+    about_the_talks = _answer(gain, cited=passage, quoted="The talks in Geneva follow Moscow's demand.")
+    keeping_its_words = _answer(gain, cited=passage, quoted=passage)
+    assert not prefer_in_context(resolved, alone, about_the_talks, terms), "its quote lost «red line»"
+    assert prefer_in_context(resolved, alone, keeping_its_words, terms)
+    assert prefer_in_context(resolved, alone, about_the_talks, terms, loss=1.0), "only the loss refuses it"
+    assert OWN_TERMS_LOSS < 0.8, "the quote in context lost 0.8 of the question's own terms"
 
 
 def test_a_question_that_stands_alone_gets_the_answer_it_gets_alone(engine: Engine):
