@@ -5,21 +5,20 @@ before: alone, they retrieve the wrong passages. A follow-up is *resolved* by ad
 of the previous (resolved) question that it does not already contain. The engine then answers it twice:
 alone, and *in context*, where the resolved text is what is retrieved.
 
-Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans
-on the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») and
-names at most ``MAX_REFERRING_WORDS`` content words, names at most ``MAX_CONTEXT_FREE_WORDS``, or has
-no question word ("And the military
-exercises?") — and in context it does not abstain. Such a question means the resolved text, and is
-answered for it. A question that names its own subject is answered in context for its own words, so
-that the carried words cannot by themselves make the engine answer ("What is the capital of
-Australia?" after a question about the talks), and that answer is kept only when it quotes other
-sentences, is clearly more confident (``CONFIDENCE_GAIN``), its cited passages hold the question's
-own terms (``OWN_COVERAGE``) and its quotes keep them: the confidence in context can come from the
-carried words alone, so an answer whose best quoted sentence holds a share of the question's own terms
-smaller than the best quote alone by ``OWN_TERMS_LOSS`` or more answers the conversation's earlier
-question, not this one. The three numbers were chosen on conversations made from XQuAD's tuning half
-and reported on its report half and on the conversation sets: ``python -m benchmarks.follow_ups`` (see
-benchmarks/README.md).
+Which of the two answers is given (``prefer_in_context``): the in-context one when the question leans on
+the conversation — it refers back (a pronoun or demonstrative: "that", "they", «ذلك», «عنها») and names
+at most ``MAX_REFERRING_WORDS`` content words, names at most ``MAX_CONTEXT_FREE_WORDS``, or has no
+question word ("And the military exercises?") — and in context it does not abstain. Such a question
+means the resolved text, and is answered for it. A question that names its own subject is answered in
+context for its own words, so that the carried words cannot by themselves make the engine answer ("What
+is the capital of Australia?" after a question about the talks), and that answer is kept only when it
+quotes other sentences, is clearly more confident (``CONFIDENCE_GAIN``), its cited passages hold the
+question's own terms (``OWN_COVERAGE``) and its quotes keep them: the confidence in context can come
+from the carried words alone, so an answer whose best quoted sentence holds a share of the question's
+own terms smaller than the best quote alone by ``OWN_TERMS_LOSS`` or more answers the conversation's
+earlier question, not this one. The three numbers were chosen on conversations made from XQuAD's tuning
+half and reported on its report half and on the conversation sets: ``python -m benchmarks.follow_ups``
+(see benchmarks/README.md).
 """
 
 from __future__ import annotations
