@@ -66,12 +66,17 @@ def normalize(text: str) -> str:
     them took about a third of a warm ``ask`` beyond the question's embedding."""
     if not unicodedata.is_normalized("NFKC", text):  # a quick check; most text already is
         text = unicodedata.normalize("NFKC", text)
-    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    text = strip_diacritics(text).replace(_TATWEEL, "")
     for letter, unified in _LETTER_FORMS:  # str.translate looks up every character: 10x slower here
         if letter in text:
             text = text.replace(letter, unified)
     text = text.lower()
     return " ".join(text.split()) if _UNCOLLAPSED_SPACE.search(text) else text
+
+
+def strip_diacritics(text: str) -> str:
+    """``text`` without Arabic diacritics (short vowels, shadda, sukun, Quranic marks)."""
+    return _DIACRITICS.sub("", text)
 
 
 def detect_language(text: str) -> Language:

@@ -33,7 +33,7 @@ from rag.library import TRASH, SkippedUpload, Upload, add_uploads, trash_article
 from rag.names import NameIndex
 from rag.retrieval import Hit, Mode, Retriever, corpus_language
 from rag.store_lock import store_lock
-from rag.term_matching import QuestionTermFinder
+from rag.term_matching import QuestionTermFinder, QuestionTerms
 from rag.validation import Question, check_question
 from rag.vector_backends import connect_backend
 from rag.vectorstore import VectorStore
@@ -303,13 +303,17 @@ class Engine:
         if not resolved.in_context:
             return self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
         vector_alone, vector_in_context = self._embedder.embed_queries([checked.text, resolved.text])
-        alone = self._answer_and_hits(checked, vector_alone, top_k)
-        meant = Question(resolved.text, checked.language) if resolved.leans else checked
-        in_context = self._answer_and_hits(meant, vector_in_context, top_k, retrieve_for=resolved.text)
+        own_terms = self._composer.terms.find(checked.text, checked.language)
+        alone = self._answer_and_hits(checked, vector_alone, top_k, terms=own_terms)
+        meant, meant_terms = (
+            (Question(resolved.text, checked.language), None) if resolved.leans else (checked, own_terms)
+        )
+        in_context = self._answer_and_hits(
+            meant, vector_in_context, top_k, retrieve_for=resolved.text, terms=meant_terms
+        )
         in_context = (replace(in_context[0], question=checked.text), in_context[1])
         always = self.settings.follow_up == "always"
-        own_terms = self._composer.terms.find(checked.text, checked.language).weighted
-        if always or prefer_in_context(resolved, alone[0], in_context[0], own_terms):
+        if always or prefer_in_context(resolved, alone[0], in_context[0], own_terms.weighted):
             return replace(in_context[0], resolved_question=resolved.text), in_context[1]
         return alone
 
@@ -372,14 +376,20 @@ class Engine:
         return self._answer_and_hits(question, vector, top_k)[0]
 
     def _answer_and_hits(
-        self, question: Question, vector: np.ndarray, top_k: int | None, retrieve_for: str | None = None
+        self,
+        question: Question,
+        vector: np.ndarray,
+        top_k: int | None,
+        retrieve_for: str | None = None,
+        terms: QuestionTerms | None = None,
     ) -> tuple[Answer, list[Hit]]:
         """The answer and the ``top_k`` passages retrieved for it; abstention is decided at a fixed
         depth (``abstention_depth``) whatever ``top_k`` is. The passages are retrieved for
-        ``retrieve_for`` (a follow-up read in context) when given, the answer composed for ``question``."""
+        ``retrieve_for`` (a follow-up read in context) when given, the answer composed for ``question``,
+        whose ``terms`` are found here unless given."""
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
-        terms = self._composer.terms.find(question.text, question.language)
+        terms = terms or self._composer.terms.find(question.text, question.language)
         retrieved = retrieve_for or question.text
         wanted = terms if retrieved == question.text else self._composer.terms.find(retrieved, question.language)
         hits = self._retriever.retrieve(retrieved, question.language, depth, vector, terms=wanted)

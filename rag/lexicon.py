@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rag.arabic import lemma_stem, normalize, without_article
+from rag.arabic import lemma_stem, normalize, strip_diacritics, without_article
 from rag.errors import LexiconError
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,6 @@ ARABIC_QUESTION_WORDS = {
     "how": "كيف",
 }
 _GLOSS_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
-_ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670]")
 
 
 @cache
@@ -120,12 +119,15 @@ class BilingualLexicon:
     def translations(self, headword: str) -> tuple[str, ...]:
         """Normalized Arabic terms for an English headword (empty when unknown)."""
         if headword not in self._decoded:
-            terms: tuple[str, ...] = ()
-            for offset, length in self.entries.get(headword, ()):
-                lines = self.data[offset : offset + length].decode("utf-8", "replace").split("\n")[1:]
-                terms += arabic_terms(lines)
-            self._decoded[headword] = tuple(dict.fromkeys(terms))
+            self._decoded[headword] = arabic_terms(self._translation_lines(headword))
         return self._decoded[headword]
+
+    def _translation_lines(self, headword: str) -> list[str]:
+        """The translation lines of every entry of ``headword`` (an entry's first line is the headword)."""
+        lines: list[str] = []
+        for offset, length in self.entries.get(headword, ()):
+            lines += self.data[offset : offset + length].decode("utf-8", "replace").split("\n")[1:]
+        return lines
 
     def term_groups(self, question: str) -> list[frozenset[str]]:
         """One group of Arabic terms for each content word (or two-word phrase) of an English
@@ -190,11 +192,10 @@ class BilingualLexicon:
         """The first translation of ``word`` (or of its base form) that is a counterpart: Arabic, at most
         ``MAX_TRANSLATION_WORDS`` words, without diacritics; ``None`` when there is none."""
         for form in english_base_forms(word):
-            for offset, length in self.entries.get(form, ()):
-                for line in self.data[offset : offset + length].decode("utf-8", "replace").split("\n")[1:]:
-                    text = _ARABIC_DIACRITICS.sub("", line).strip()
-                    if text and not re.search(r"[A-Za-z]", text) and len(text.split()) <= MAX_TRANSLATION_WORDS:
-                        return text
+            for line in self._translation_lines(form):
+                text = strip_diacritics(line).strip()
+                if text and not re.search(r"[A-Za-z]", text) and len(text.split()) <= MAX_TRANSLATION_WORDS:
+                    return text
         return None
 
     def lookup(self, word: str) -> tuple[str, ...]:
