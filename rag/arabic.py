@@ -52,6 +52,9 @@ _LEMMA_ENDING = re.compile(r"(ات|ه)$")
 _DEFINITE_ARTICLE = re.compile(r"^(ال|لل)(?=..)")
 #: Stems shorter than this are particles, not terms.
 MIN_STEM = 3
+#: A place name keeps at least this many letters before its final «ا» to have a relative adjective
+#: (روسي، امريكي), so that «عليا» (higher) and «كندا» are left alone.
+MIN_NISBA_STEM = 4
 
 
 #: Texts whose normalized form is kept (passages and sentences of the last few questions' hits).
@@ -148,3 +151,15 @@ def lemma_stem(lemma: str) -> str:
     """A normalized dictionary lemma without a feminine or plural ending, when three letters remain."""
     stem = _LEMMA_ENDING.sub("", lemma)
     return stem if len(stem) >= MIN_STEM else lemma
+
+
+def nisba_forms(term: str) -> tuple[str, ...]:
+    """The terms that match, by prefix, a normalized place name ending in «ا» and its relative adjective
+    (nisba), which the articles use as often («المسؤول الروسي», «الخارجية الأمريكية»): «روسيا» →
+    «روسي» (a prefix of both), «امريكا» → «امريكا», «امريكي». Other terms are their own nisba's
+    prefix already («ايران» in «الايراني») and come back as they are."""
+    if not term.endswith("ا") or len(term) - 1 < MIN_NISBA_STEM:
+        return (term,)
+    if term.endswith("يا"):
+        return (term[:-1],)
+    return (term, term[:-1] + "ي")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from rag.arabic import lemma_stem, normalize, strip_diacritics, without_article
+from rag.arabic import lemma_stem, nisba_forms, normalize, strip_diacritics, without_article
 from rag.errors import LexiconError
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,8 @@ def english_base_forms(word: str) -> list[str]:
 
 
 def arabic_terms(lines: list[str]) -> tuple[str, ...]:
-    """The normalized Arabic words of a dictionary entry's translation lines."""
+    """The normalized Arabic words of a dictionary entry's translation lines, a place name with its
+    relative adjective (``rag.arabic.nisba_forms``: "Russia" also matches «الروسي»)."""
     terms: list[str] = []
     for line in lines:
         text = normalize(line)
@@ -233,7 +234,7 @@ def arabic_terms(lines: list[str]) -> tuple[str, ...]:
         for word in re.findall(r"\w+", text):
             word = without_article(word)
             if len(word) >= 2 and word not in _ARABIC_PARTICLES:
-                terms.append(lemma_stem(word))
+                terms += nisba_forms(lemma_stem(word))
     return tuple(dict.fromkeys(terms))
 
 

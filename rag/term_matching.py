@@ -24,7 +24,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Literal
 
-from rag.arabic import CLITIC_PREFIXES, MIN_STEM, Language, normalize, word_forms, word_stem, words
+from rag.arabic import CLITIC_PREFIXES, MIN_STEM, Language, nisba_forms, normalize, word_forms, word_stem, words
 from rag.lexicon import LexiconLoader
 from rag.names import NameIndex, question_names
 
@@ -32,8 +32,11 @@ _AFTER_ALL_FORMS = "\U0010ffff"
 
 
 def question_terms(question: str) -> list[frozenset[str]]:
-    """One single-term group per distinct question word of three letters or more: its stem."""
-    groups = [frozenset({word_stem(word)}) for word in dict.fromkeys(words(question)) if len(word) >= MIN_STEM]
+    """One group per distinct question word of three letters or more: its stem, a place name's with its
+    relative adjective's (``rag.arabic.nisba_forms``: «روسيا» also matches «الروسي»)."""
+    groups = [
+        frozenset(nisba_forms(word_stem(word))) for word in dict.fromkeys(words(question)) if len(word) >= MIN_STEM
+    ]
     return list(dict.fromkeys(groups))
 
 

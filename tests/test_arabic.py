@@ -1,4 +1,4 @@
-from rag.arabic import detect_language, normalize, split_sentences, words
+from rag.arabic import detect_language, nisba_forms, normalize, split_sentences, words
 
 
 def test_normalize_follows_the_pass_rule():
@@ -30,3 +30,12 @@ def test_split_sentences_keeps_decimals_together():
 
 def test_words_are_normalized():
     assert words("الأمريكية، والروسية") == ["الامريكيه", "والروسيه"]
+
+
+def test_a_place_name_ending_in_alif_also_gives_its_relative_adjective():
+    assert nisba_forms("روسيا") == ("روسي",)  # a prefix of روسيا, الروسي and الروسيه alike
+    assert nisba_forms("امريكا") == ("امريكا", "امريكي")
+    assert nisba_forms("فرنسا") == ("فرنسا", "فرنسي")
+    assert nisba_forms("ايران") == ("ايران",)  # already a prefix of ايراني
+    assert nisba_forms("عليا") == ("عليا",)  # too short to be a place: «علي» would match «على»
+    assert nisba_forms("كندا") == ("كندا",)

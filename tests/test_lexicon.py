@@ -15,6 +15,7 @@ from rag.lexicon import (
     english_stop_words,
     load_lexicon,
 )
+from rag.term_matching import group_matches
 
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 ENTRIES = {
@@ -23,6 +24,8 @@ ENTRIES = {
     "Missile": "الصاروخ",
     "Meetings": "الاجتماعات",
     "Talks": "المحادثات",
+    "Russia": "روسيا",
+    "America": "أمريكا",
     "Wigg": "نوع من الخبز",
     "Red line": "خط أحمر",
     "S": "أس - الحرف التاسع عشر في اللغة",
@@ -65,6 +68,15 @@ def test_entries_decode_to_normalized_arabic_without_the_article(lexicon: Biling
     assert lexicon.translations("unknown") == ()
 
 
+def test_a_place_name_also_matches_its_relative_adjective(lexicon: BilingualLexicon):
+    assert lexicon.translations("russia") == ("روسي",)
+    assert lexicon.translations("america") == ("امريكا", "امريكي")
+    (russia,) = lexicon.term_groups("What did Russia say?")
+    (america,) = lexicon.term_groups("What did America say?")
+    assert group_matches(russia, "أكد نائب وزير الخارجية الروسي") and group_matches(russia, "روسيا")
+    assert group_matches(america, "الخارجية الأمريكية") and group_matches(america, "أمريكا")
+
+
 def test_definitions_and_particles_are_not_terms(lexicon: BilingualLexicon):
     assert lexicon.translations("s") == ()
     assert lexicon.translations("wigg") == ()  # "نوع من الخبز" is three words: a definition
@@ -72,7 +84,7 @@ def test_definitions_and_particles_are_not_terms(lexicon: BilingualLexicon):
 
 def test_question_terms_skip_stop_and_framing_words_and_prefer_phrases(lexicon: BilingualLexicon):
     groups = lexicon.term_groups("What is Russia's red line, according to the articles?")
-    assert groups == [frozenset({"خط", "احمر"})]
+    assert groups == [frozenset({"روسي"}), frozenset({"خط", "احمر"})]
     assert lexicon.term_groups("What did they say about the missiles and talks?") == [
         frozenset({"صاروخ"}),
         frozenset({"محادث"}),

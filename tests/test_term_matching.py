@@ -58,6 +58,13 @@ def test_question_terms_match_other_forms_of_the_same_word():
     assert question_terms("What missiles?") == [frozenset({"what"}), frozenset({"missiles"})]
 
 
+def test_a_place_name_in_a_question_matches_its_relative_adjective():
+    weighted = [(group, 1.0) for group in question_terms("روسيا وأمريكا")]
+    assert weighted == [(frozenset({"روسي"}), 1.0), (frozenset({"امريكا", "امريكي"}), 1.0)]
+    assert matched_share(weighted, "قال المسؤول الروسي إن الخارجية الأمريكية") == 1.0
+    assert matched_share(weighted, "روسيا وأمريكا") == 1.0
+
+
 def test_text_search_agrees_with_the_word_forms_definition():
     articles = load_articles(SEEDS).articles
     sentences = [a.text[start:end] for a in articles for start, end in split_sentences(a.text)]
