@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.abstention_signals import near_topic_split
 from benchmarks.common import percentile, summarize_ms
 from benchmarks.metrics import (
     abstention_rates,
@@ -20,7 +21,7 @@ from benchmarks.metrics import (
     unique_in_order,
 )
 from benchmarks.scale import BuildTimeout, build_hnsw, recall_at_k, recommend_switch, top1_found, unit_vectors
-from benchmarks.xquad import load_xquad, split_articles, write_corpus
+from benchmarks.xquad import Paragraph, Question, XQuAD, load_xquad, split_articles, write_corpus
 
 
 def test_gold_rank_counts_documents_not_chunks() -> None:
@@ -219,3 +220,23 @@ def test_each_sentence_is_pooled_from_the_chunk_holding_it_with_most_context():
         Sentence("other", 0, 10),  # no chunk of its article
     ]
     assert sentence_owners(chunks, sentences) == [0, 0, 1, None, None]
+
+
+def test_near_topic_split_indexes_every_other_paragraph_and_drops_answers_found_elsewhere() -> None:
+    paragraphs = [
+        Paragraph("p000", 0, "A", "القاهرة عاصمة مصر."),
+        Paragraph("p001", 0, "A", "النيل يمر بالقاهرة ويبلغ طوله 6650 كيلومترا."),
+        Paragraph("p002", 0, "A", "يمر النيل بالقاهرة."),
+        Paragraph("p003", 1, "B", "كتب نجيب محفوظ الثلاثية."),
+    ]
+    questions = [
+        Question("q1", "p000", 0, "Capital?", "ما العاصمة؟", ("القاهرة",)),
+        Question("q2", "p001", 0, "How long?", "كم طوله؟", ("6650 كيلومترا",)),
+        Question("q3", "p001", 0, "Through where?", "بأين يمر؟", ("بالقاهرة",)),
+        Question("q4", "p003", 1, "Who?", "من كتب؟", ("نجيب محفوظ",)),
+    ]
+    kept, asked, answerable = near_topic_split(XQuAD(paragraphs, questions), {0})
+    assert [p.doc_id for p in kept] == ["p000", "p002", "p003"]
+    # q3's answer is also in p002, which is indexed: not unanswerable, left out; q4 is not in the tuning half
+    assert [q.qid for q in asked] == ["q1", "q2"]
+    assert answerable.tolist() == [True, False]
