@@ -215,8 +215,8 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
     builds: dict[str, Callable[[], object]] = {
         "engine": engine_build(threads),
         "peer": peer_build(threads),
-        "engine_passages_only": lambda: embedder.embed_passages(chunks, threads),
-        "engine_sentences_only": lambda: embedder.embed_answer_sentences(sentences, threads),
+        "engine_passages_only": lambda: embedder.for_index().embed_passages(chunks, threads),
+        "engine_sentences_only": lambda: embedder.for_index().embed_answer_sentences(sentences, threads),
         "engine_one_thread": engine_build(1),
         "peer_one_thread": peer_build(1),
     }
