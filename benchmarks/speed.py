@@ -251,6 +251,7 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
         "one_thread_engine_over_peer": round(seconds["engine_one_thread"] / seconds["peer_one_thread"], 3),
         "engine_over_one_thread_engine": round(seconds["engine"] / seconds["engine_one_thread"], 3),
         "runtime": embedder.runtime,
+        "index_precision": embedder.index_precision,
         "load_average": load_average(),
         "note": "engine = Engine.open(force_rebuild=True): chunking, passage and sentence vectors, FAISS, "
         "lexical index, saving with checksums, on build_threads cores; cpu_seconds = the process's CPU "

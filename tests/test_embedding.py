@@ -127,23 +127,28 @@ def test_many_texts_on_two_threads_give_the_vectors_of_one(runtime: str, embedde
     assert torch.get_num_threads() == threads_before  # a question afterwards runs as before
 
 
-def test_index_vectors_come_from_the_int8_model_and_stay_near_the_fp32_ones(embedder: Embedder):
-    """``index_precision`` int8 (the default): passages and answer sentences are embedded by the export
-    with int8 weights, made once next to it; questions keep the fp32 model."""
-    assert embedder.index_precision == "int8"
-    index_embedder = embedder.for_index()
-    assert index_embedder is embedder.for_index()  # loaded once
+@pytest.fixture(scope="module")
+def int8_index_embedder(seed_settings: Settings) -> Embedder:
+    return load_embedder(seed_settings.with_changes(index_precision="int8"))
+
+
+def test_int8_index_vectors_come_from_the_int8_model_and_stay_near_the_fp32_ones(
+    embedder: Embedder, int8_index_embedder: Embedder
+):
+    """``index_precision`` int8: passages and answer sentences are embedded by the export with int8
+    weights, made once next to it; questions keep the fp32 model."""
+    index_embedder = int8_index_embedder.for_index()
+    assert index_embedder is int8_index_embedder.for_index()  # loaded once
     assert index_embedder.runtime == "onnx-int8" and index_embedder.for_index() is index_embedder
-    assert (embedder.encoder.directory / INT8_MODEL_FILE).is_file()
+    assert (int8_index_embedder.encoder.directory / INT8_MODEL_FILE).is_file()
     for method in ("embed_passages", "embed_answer_sentences"):
         fp32 = getattr(embedder, method)(MANY_TEXTS)
         int8 = getattr(index_embedder, method)(MANY_TEXTS)
         cosines = np.sum(fp32 * int8, axis=1)
         assert cosines.min() > 0.99 and cosines.max() < 0.999999  # other weights, nearly the same vectors
-    assert np.array_equal(embedder.embed_queries(["جنيف"]), embedder.embed_queries(["جنيف"]))
+    assert np.array_equal(int8_index_embedder.embed_queries(["جنيف"]), embedder.embed_queries(["جنيف"]))
 
 
-def test_fp32_index_precision_and_torch_build_with_the_model_itself(seed_settings: Settings, torch_embedder):
-    fp32 = load_embedder(seed_settings.with_changes(index_precision="fp32"))
-    assert fp32.for_index() is fp32
+def test_fp32_index_precision_and_torch_build_with_the_model_itself(embedder: Embedder, torch_embedder):
+    assert embedder.index_precision == "fp32" and embedder.for_index() is embedder
     assert torch_embedder.index_precision == "fp32" and torch_embedder.for_index() is torch_embedder
