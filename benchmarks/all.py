@@ -17,6 +17,7 @@ BENCHMARKS = (
     "speed",
     "runtime",
     "sentence_vectors",
+    "build_ways",
     "scale",
     "lexical_scale",
     "milvus_quality",

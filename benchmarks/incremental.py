@@ -51,8 +51,8 @@ def embed_alone(engine: Engine, upload: Upload, settings: Settings) -> tuple[flo
     sentences = split_article_sentences([article])
     embedder = engine._embedder  # the benchmark measures the engine's own model
     started = time.perf_counter()
-    embedder.embed_passages([c.text for c in chunks])
-    embedder.embed_answer_sentences([body[s.start : s.end] for s in sentences])
+    embedder.for_index().embed_passages([c.text for c in chunks])
+    embedder.for_index().embed_answer_sentences([body[s.start : s.end] for s in sentences])
     return time.perf_counter() - started, len(chunks), len(sentences)
 
 

@@ -215,8 +215,8 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
     builds: dict[str, Callable[[], object]] = {
         "engine": engine_build(threads),
         "peer": peer_build(threads),
-        "engine_passages_only": lambda: embedder.embed_passages(chunks, threads),
-        "engine_sentences_only": lambda: embedder.embed_answer_sentences(sentences, threads),
+        "engine_passages_only": lambda: embedder.for_index().embed_passages(chunks, threads),
+        "engine_sentences_only": lambda: embedder.for_index().embed_answer_sentences(sentences, threads),
         "engine_one_thread": engine_build(1),
         "peer_one_thread": peer_build(1),
     }
@@ -251,6 +251,7 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
         "one_thread_engine_over_peer": round(seconds["engine_one_thread"] / seconds["peer_one_thread"], 3),
         "engine_over_one_thread_engine": round(seconds["engine"] / seconds["engine_one_thread"], 3),
         "runtime": embedder.runtime,
+        "index_precision": embedder.index_precision,
         "load_average": load_average(),
         "note": "engine = Engine.open(force_rebuild=True): chunking, passage and sentence vectors, FAISS, "
         "lexical index, saving with checksums, on build_threads cores; cpu_seconds = the process's CPU "

@@ -41,6 +41,7 @@ _AT_LEAST_ONE = (
 _AT_LEAST_ZERO = ("chunk_overlap", "rrf_k", "hnsw_threshold", "term_rerank_depth", "pseudo_question_band")
 _FINITE = ("passage_sentence_weight", "term_weight", "term_weight_cross", "pseudo_question_weight")
 ADMIN_CHOICES = ("auto", "on", "off")
+INDEX_PRECISIONS = ("int8", "fp32")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class Settings:
     #: (sentence-transformers). Other models than the bundled one always run in torch, and so does the
     #: bundled one when its ONNX export cannot be made or loaded. Both give the same vectors.
     embedding_runtime: str = "onnx"
+    #: Weights of the model that embeds passages and answer sentences for the index, in ONNX Runtime:
+    #: ``fp32`` (the model itself) or ``int8`` (per-channel int8, the feed-forward output projections
+    #: kept fp32; made once from the export): about half the build's embedding time, XQuAD recall@1
+    #: within 0.5 point and answers within 1 point of ``fp32`` on both halves (``benchmarks/build_ways.py``),
+    #: but one of the fixed questions (f15) cites a neighbouring passage instead of the one holding its
+    #: evidence, so it is not the default. Questions are always embedded in fp32.
+    index_precision: str = "fp32"
     #: Intra-op threads of the embedding runtime (torch or ONNX Runtime); 1 measured fastest for one
     #: short query on 2 cores.
     torch_threads: int = 1
@@ -218,6 +226,8 @@ def settings_problems(settings: Settings) -> list[str]:
             problems.append(f"{named(name)} must be a finite number, not {getattr(settings, name)}")
     if not settings.llm_timeout > 0:
         problems.append(f"{named('llm_timeout')} must be more than 0 seconds, not {settings.llm_timeout}")
+    if settings.index_precision not in INDEX_PRECISIONS:
+        problems.append(f"{named('index_precision')} must be one of {', '.join(INDEX_PRECISIONS)}")
     if settings.admin_actions not in ADMIN_CHOICES:
         problems.append(f"{named('admin_actions')} must be one of {', '.join(ADMIN_CHOICES)}")
     return problems

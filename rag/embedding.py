@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -23,7 +23,7 @@ import numpy as np
 from rag.bundled_model import ensure_bundled_model, quiet_transformers, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
 from rag.errors import ModelLoadError
-from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_onnx_model, normalize
+from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_int8_model, ensure_onnx_model, normalize
 
 # Nothing is ever fetched from a model hub: models come from installed packages or local paths.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,6 +63,31 @@ class Embedder:
     query_prompt: str
     passage_prompt: str
     runtime: str = "torch"
+    #: ``int8``: index vectors come from the export with int8 weights (``for_index``); ``fp32``: from
+    #: this model. Only ONNX Runtime has the int8 model.
+    index_precision: str = "fp32"
+    _index_embedder: Embedder | None = field(default=None, init=False, repr=False)
+
+    def for_index(self) -> Embedder:
+        """The embedder that makes an index's passage and answer-sentence vectors: with ``int8``, this
+        model's export with int8 weights (made and loaded on the first build, never for questions),
+        otherwise this one. An index made by either answers questions embedded by either (same
+        dimension, cosine 0.999 to each other; ``benchmarks/build_ways.py``), so it is not rebuilt
+        when the setting changes."""
+        if self.index_precision != "int8":
+            return self
+        if self._index_embedder is None:
+            self._index_embedder = self._int8_embedder()
+        return self._index_embedder
+
+    def _int8_embedder(self) -> Embedder:
+        try:
+            model = ensure_int8_model(self.encoder.directory)
+            encoder = OnnxEncoder(self.encoder.directory, self.encoder.threads, model_file=model.name)
+        except Exception as error:  # noqa: BLE001 - any failure keeps the fp32 model
+            log.warning("The int8 model could not be made or loaded (%s); building with the fp32 model.", error)
+            return self
+        return replace(self, encoder=encoder, runtime=f"{self.runtime}-int8", index_precision="fp32")
 
     @property
     def dimension(self) -> int:
@@ -239,7 +264,10 @@ def load_embedder(settings: Settings) -> Embedder:
     except Exception as error:  # any failure to build or load is reported the same way
         raise ModelLoadError(f"Could not load the embedding model {settings.model!r}: {error}") from error
     fingerprint = hashlib.sha256(f"{fingerprint}:{SENTENCE_VECTOR_RECIPE}".encode()).hexdigest()
-    embedder = Embedder(encoder, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt, runtime)
+    index_precision = settings.index_precision if runtime == "onnx" else "fp32"
+    embedder = Embedder(
+        encoder, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt, runtime, index_precision
+    )
     embedder.embed_queries(["warm-up"])  # the first call pays one-time setup; pay it while loading
     return embedder
 

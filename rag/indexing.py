@@ -224,14 +224,16 @@ class EmbeddedArticles:
 def embed_articles(
     articles: list[Article], embedder: Embedder, settings: Settings, progress: Progress | None = None
 ) -> EmbeddedArticles:
-    """Chunk and split ``articles`` and embed their passages and answer sentences, in batches."""
+    """Chunk and split ``articles`` and embed their passages and answer sentences, in batches, with
+    the embedder's index model (``Embedder.for_index``)."""
     chunks = chunk_articles(articles, settings.chunk_size, settings.chunk_overlap)
     sentences = split_article_sentences(articles)
     texts = {a.doc_id: a.text for a in articles}
     sentence_texts = [texts[s.doc_id][s.start : s.end] for s in sentences]
+    index_embedder = embedder.for_index()
     jobs = [
-        ([c.text for c in chunks], embedder.embed_passages),
-        (sentence_texts, embedder.embed_answer_sentences),
+        ([c.text for c in chunks], index_embedder.embed_passages),
+        (sentence_texts, index_embedder.embed_answer_sentences),
     ]
     chunk_vectors, sentence_vectors = embed_in_batches(jobs, embedder.dimension, settings.build_threads, progress)
     return EmbeddedArticles(chunks, sentences, sentence_texts, chunk_vectors, sentence_vectors)

@@ -240,3 +240,44 @@ def test_near_topic_split_indexes_every_other_paragraph_and_drops_answers_found_
     # q3's answer is also in p002, which is indexed: not unanswerable, left out; q4 is not in the tuning half
     assert [q.qid for q in asked] == ["q1", "q2"]
     assert answerable.tolist() == [True, False]
+
+
+def test_a_passage_takes_each_sentence_by_the_share_of_it_that_it_holds():
+    from benchmarks.build_ways import overlap_shares
+    from rag.chunking import Chunk, Sentence
+
+    text = "a" * 100
+    chunks = [Chunk("d#0", "d", text[0:60], 0, 60), Chunk("d#1", "d", text[40:100], 40, 100)]
+    sentences = [Sentence("d", 0, 40), Sentence("d", 40, 60), Sentence("d", 50, 100), Sentence("other", 0, 10)]
+    shares = overlap_shares(chunks, sentences)
+    assert shares.tolist() == [[1.0, 1.0, 0.2, 0.0], [0.0, 1.0, 1.0, 0.0]]
+
+
+def test_random_perturbation_keeps_unit_length_at_the_asked_cosine():
+    from benchmarks.build_ways import perturbed
+
+    rng = np.random.default_rng(1)
+    vectors = unit_vectors(rng, 50, 16)
+    moved = perturbed(vectors, 0.998, rng)
+    assert np.allclose(np.linalg.norm(moved, axis=1), 1.0, atol=1e-5)
+    assert np.allclose((moved * vectors).sum(axis=1), 0.998, atol=1e-5)
+
+
+def test_a_build_way_keeps_quality_only_within_both_limits_everywhere():
+    from benchmarks.build_ways import changes
+
+    def figures(recall: float, answers: float) -> dict:
+        one = {"recall@1": recall, "answer_contains_gold": answers}
+        return {half: {"en": one, "ar": dict(one)} for half in ("tuning_half", "report_half")}
+
+    result = changes(
+        {
+            "now": figures(0.80, 0.70),
+            "close": figures(0.796, 0.692),
+            "recall_off": figures(0.794, 0.70),
+            "answers_off": figures(0.80, 0.688),
+        }
+    )
+    assert result["close"]["keeps_quality"] and result["now"]["keeps_quality"]
+    assert not result["recall_off"]["keeps_quality"] and not result["answers_off"]["keeps_quality"]
+    assert result["recall_off"]["points"]["report_half ar recall@1"] == -0.6

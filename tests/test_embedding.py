@@ -6,7 +6,7 @@ import pytest
 from rag.bundled_model import ensure_bundled_model
 from rag.config import Settings
 from rag.embedding import Embedder, ModelLoadError, load_embedder, model_fingerprint
-from rag.onnx_model import BUILD_INFO, MODEL_FILE, onnx_dir_for
+from rag.onnx_model import BUILD_INFO, INT8_MODEL_FILE, MODEL_FILE, onnx_dir_for
 
 SENTENCES = [
     "أعلن مسؤول كبير في واشنطن عن محادثات جديدة.",
@@ -125,3 +125,30 @@ def test_many_texts_on_two_threads_give_the_vectors_of_one(runtime: str, embedde
     two = model.embed_passages(MANY_TEXTS, threads=2)
     assert np.sum(one * two, axis=1).min() > 0.9999
     assert torch.get_num_threads() == threads_before  # a question afterwards runs as before
+
+
+@pytest.fixture(scope="module")
+def int8_index_embedder(seed_settings: Settings) -> Embedder:
+    return load_embedder(seed_settings.with_changes(index_precision="int8"))
+
+
+def test_int8_index_vectors_come_from_the_int8_model_and_stay_near_the_fp32_ones(
+    embedder: Embedder, int8_index_embedder: Embedder
+):
+    """``index_precision`` int8: passages and answer sentences are embedded by the export with int8
+    weights, made once next to it; questions keep the fp32 model."""
+    index_embedder = int8_index_embedder.for_index()
+    assert index_embedder is int8_index_embedder.for_index()  # loaded once
+    assert index_embedder.runtime == "onnx-int8" and index_embedder.for_index() is index_embedder
+    assert (int8_index_embedder.encoder.directory / INT8_MODEL_FILE).is_file()
+    for method in ("embed_passages", "embed_answer_sentences"):
+        fp32 = getattr(embedder, method)(MANY_TEXTS)
+        int8 = getattr(index_embedder, method)(MANY_TEXTS)
+        cosines = np.sum(fp32 * int8, axis=1)
+        assert cosines.min() > 0.99 and cosines.max() < 0.999999  # other weights, nearly the same vectors
+    assert np.array_equal(int8_index_embedder.embed_queries(["جنيف"]), embedder.embed_queries(["جنيف"]))
+
+
+def test_fp32_index_precision_and_torch_build_with_the_model_itself(embedder: Embedder, torch_embedder):
+    assert embedder.index_precision == "fp32" and embedder.for_index() is embedder
+    assert torch_embedder.index_precision == "fp32" and torch_embedder.for_index() is torch_embedder
