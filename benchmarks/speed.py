@@ -68,8 +68,8 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
     answer_depth = max(k, engine.settings.abstention_depth)  # as ``Engine.ask`` retrieves
     times: dict[str, list[float]] = {
         name: []
-        for name in ("floor", "torch_floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search")
-        + ("compose",)
+        for name in ("floor", "torch_floor", "ask", "peer", "embed", "sentence_scores", "retrieve", "dense_search")
+        + ("lexical_search", "compose")
     }
     end_to_end: dict[str, Callable[[str], object]] = {
         "floor": lambda q: embedder.embed_queries([q]),
@@ -85,13 +85,23 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
         language = checked.language
         seconds, vector = timed(lambda q=question: embedder.embed_queries([q])[0])
         times["embed"].append(seconds)
-        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, answer_depth, v))
+        seconds, scores = timed(lambda v=vector: retriever.store.sentence_scores(v))
+        times["sentence_scores"].append(seconds)
+        seconds, hits = timed(
+            lambda q=question, lang=language, v=vector, s=scores: retriever.retrieve(
+                q, lang, answer_depth, v, sentence_scores=s
+            )
+        )
         times["retrieve"].append(seconds)
         times["dense_search"].append(timed(lambda v=vector: retriever.store.search(v[None, :], depth))[0])
         if language == retriever.corpus_language:
             times["lexical_search"].append(timed(lambda q=question: retriever.store.lexical.search(q, depth))[0])
         times["compose"].append(
-            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v, k))[0]
+            timed(
+                lambda q=question, lang=language, h=hits, v=vector, s=scores: composer.compose(
+                    q, lang, h, v, k, sentence_scores=s
+                )
+            )[0]
         )
     return times
 
