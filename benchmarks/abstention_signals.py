@@ -107,7 +107,7 @@ def read(engine: Engine, texts: list[str], language: str, vectors: np.ndarray) -
     for text, vector in zip(texts, vectors, strict=True):
         hits = retriever.retrieve(text, language, composer.abstention_depth, vector)
         terms = composer.terms.find(text, language).weighted
-        shipped = composer.abstention.features(hits, terms, composer.scorer.sentence_scores(vector))
+        shipped = composer.abstention.features(hits, terms, composer.scorer.store.sentence_scores(vector))
         in_corpus_language = text if language == "ar" else composer.terms.pseudo_question(text, language)
         scores, positions = retriever.store.lexical.search(in_corpus_language or "", LEXICAL_DEPTH)
         readings.append(Reading(hits, terms, shipped, dict(zip(positions.tolist(), scores.tolist(), strict=True))))

@@ -91,7 +91,7 @@ def answers(engine: Engine, questions: list[Question], texts: list[str], query: 
         docs = [h.chunk.doc_id for h in hits]
         found["recall@1"].append(docs[:1] == [question.doc_id])
         found["recall@5"].append(question.doc_id in docs)
-        scores = composer.scorer.sentence_scores(vector)
+        scores = composer.scorer.store.sentence_scores(vector)
         candidates = composer.scorer.candidates(text, "en", hits, vector, scores, terms.weighted)
         best = candidates[0] if candidates else None
         best_text = store.text(store.chunks[best.chunk_position].doc_id, best.start, best.end) if best else ""
@@ -107,7 +107,7 @@ def abstention_features(engine: Engine, texts: list[str], query: np.ndarray) -> 
     for text, vector in zip(texts, query, strict=True):
         terms = composer.terms.find(text, "en")
         hits = retriever.retrieve(text, "en", composer.abstention_depth, vector, terms=terms)
-        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.sentence_scores(vector)))
+        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.store.sentence_scores(vector)))
     return np.vstack(rows)
 
 

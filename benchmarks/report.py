@@ -149,6 +149,7 @@ def speed_table(speed: dict) -> str:
         ("ask", "**`engine.ask`**, end to end"),
         ("peer", "LangChain FAISS `similarity_search`, stock `HuggingFaceEmbeddings` (peer)"),
         ("embed", "part of ask: question embedding"),
+        ("sentence_scores", "part of ask: cosine to every answer sentence (read by both parts below)"),
         ("retrieve", "part of ask: hybrid retrieval"),
         ("dense_search", "… of which FAISS search"),
         ("lexical_search", "… of which TF-IDF search (Arabic questions)"),

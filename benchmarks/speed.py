@@ -68,8 +68,8 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
     answer_depth = max(k, engine.settings.abstention_depth)  # as ``Engine.ask`` retrieves
     times: dict[str, list[float]] = {
         name: []
-        for name in ("floor", "torch_floor", "ask", "peer", "embed", "retrieve", "dense_search", "lexical_search")
-        + ("compose",)
+        for name in ("floor", "torch_floor", "ask", "peer", "embed", "sentence_scores", "retrieve", "dense_search")
+        + ("lexical_search", "compose", "floor_cpu", "torch_floor_cpu", "ask_cpu", "peer_cpu")
     }
     end_to_end: dict[str, Callable[[str], object]] = {
         "floor": lambda q: embedder.embed_queries([q]),
@@ -80,18 +80,30 @@ def time_queries(engine: Engine, torch_embedder: Embedder, peer: object, questio
     names = list(end_to_end)
     for i, question in enumerate(questions):
         for name in names[i % len(names) :] + names[: i % len(names)]:
+            cpu_before = time.thread_time()
             times[name].append(timed(lambda q=question, f=end_to_end[name]: f(q))[0])
+            times[f"{name}_cpu"].append(time.thread_time() - cpu_before)
         checked = check_question(question, engine.settings.max_question_chars)
         language = checked.language
         seconds, vector = timed(lambda q=question: embedder.embed_queries([q])[0])
         times["embed"].append(seconds)
-        seconds, hits = timed(lambda q=question, lang=language, v=vector: retriever.retrieve(q, lang, answer_depth, v))
+        seconds, scores = timed(lambda v=vector: retriever.store.sentence_scores(v))
+        times["sentence_scores"].append(seconds)
+        seconds, hits = timed(
+            lambda q=question, lang=language, v=vector, s=scores: retriever.retrieve(
+                q, lang, answer_depth, v, sentence_scores=s
+            )
+        )
         times["retrieve"].append(seconds)
         times["dense_search"].append(timed(lambda v=vector: retriever.store.search(v[None, :], depth))[0])
         if language == retriever.corpus_language:
             times["lexical_search"].append(timed(lambda q=question: retriever.store.lexical.search(q, depth))[0])
         times["compose"].append(
-            timed(lambda q=question, lang=language, h=hits, v=vector: composer.compose(q, lang, h, v, k))[0]
+            timed(
+                lambda q=question, lang=language, h=hits, v=vector, s=scores: composer.compose(
+                    q, lang, h, v, k, sentence_scores=s
+                )
+            )[0]
         )
     return times
 
@@ -112,6 +124,11 @@ def warm_query_results(times: dict[str, list[float]]) -> dict:
         "ask_over_peer_p50": round(summary["ask"]["p50_ms"] / summary["peer"]["p50_ms"], 3),
         "ask_over_peer_median_per_question": round(statistics.median(per_question_peer), 3),
         "peer_over_floor_p50": round(summary["peer"]["p50_ms"] / summary["floor"]["p50_ms"], 3),
+        "cpu_ask_over_torch_floor_p50": round(summary["ask_cpu"]["p50_ms"] / summary["torch_floor_cpu"]["p50_ms"], 3),
+        "cpu_ask_over_floor_p50": round(summary["ask_cpu"]["p50_ms"] / summary["floor_cpu"]["p50_ms"], 3),
+        "cpu_floor_over_torch_floor_p50": round(
+            summary["floor_cpu"]["p50_ms"] / summary["torch_floor_cpu"]["p50_ms"], 3
+        ),
         "goal_ask_over_torch_floor": GOALS["ask_over_torch_floor_p50"],
         "goal_ask_over_floor": GOALS["ask_over_floor_p50"],
     }

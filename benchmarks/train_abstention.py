@@ -58,7 +58,7 @@ def collect(engine: Engine, texts: list[str], with_pseudo_question: bool = False
     for question, vector in zip(checked, vectors, strict=True):
         hits = retriever.retrieve(question.text, question.language, composer.abstention_depth, vector)
         terms = composer.terms.find(question.text, question.language)
-        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.sentence_scores(vector)))
+        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.store.sentence_scores(vector)))
     return np.vstack(rows)
 
 

@@ -62,7 +62,7 @@ def collect(engine: Engine, questions: list[Question], language: str) -> list[Qu
         depth = max(settings.top_k, settings.abstention_depth)
         hits = retriever.retrieve(checked.text, checked.language, depth, vector)
         terms = composer.terms.find(checked.text, checked.language)
-        scores = composer.scorer.sentence_scores(vector)
+        scores = composer.scorer.store.sentence_scores(vector)
         found = composer.scorer.evidence(checked.text, hits[: settings.top_k], vector, scores, terms.weighted)
         if not found:
             continue

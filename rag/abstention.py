@@ -100,7 +100,8 @@ class AnswerabilityModel:
 
     def probability(self, features: np.ndarray) -> float:
         """The probability that the question is answerable; an unknown (NaN) feature counts as its mean."""
-        standardized = np.nan_to_num((features - self.mean) / self.scale, nan=0.0)
+        standardized = (features - self.mean) / self.scale
+        standardized[np.isnan(standardized)] = 0.0
         logit = float(standardized @ self.weights + self.bias)
         return 1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, logit))))
 

@@ -35,13 +35,15 @@ class AnswerComposer:
         top_k: int,
         terms: QuestionTerms | None = None,
         abstention_model: str | None = None,
+        sentence_scores: np.ndarray | None = None,
     ) -> Answer:
         """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
         passages (when the corpus has them), on which the abstention decision is taken (by the model
-        ``abstention_model``, by default the one for the question's terms). The question's terms are
-        found here unless given."""
+        ``abstention_model``, by default the one for the question's terms). The question's terms and
+        its cosine to every sentence (``VectorStore.sentence_scores``) are found here unless given."""
         terms = terms or self.terms.find(question, language)
-        sentence_scores = self.scorer.sentence_scores(query_vector)
+        if sentence_scores is None:
+            sentence_scores = self.scorer.store.sentence_scores(query_vector)
         judgement = self.abstention.judge(hits[: self.abstention_depth], terms, sentence_scores, abstention_model)
         confidence, threshold = judgement.confidence, judgement.threshold
         if not judgement.answers:

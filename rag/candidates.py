@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from rag.answer_features import CandidateEvidence
+from rag.answer_features import CandidateEvidence, SentenceFacts
 from rag.answer_ranker import AnswerRanker
 from rag.arabic import Language, has_letters
 from rag.footnotes import trim_footnote_marks, without_footnote_marks
@@ -26,9 +27,11 @@ from rag.vectorstore import VectorStore
 GLOBAL_SENTENCES = 10
 #: A candidate shorter than this many characters is not an answer on its own.
 MIN_SENTENCE_CHARS = 25
+#: Sentences whose quoted text is kept (the candidates of the last few hundred questions).
+QUOTED_CACHE = 8192
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made for every candidate of every question (3x faster)
 class Candidate:
     """A sentence (clipped to the passage that cites it) that could answer the question; ``score``
     is the ranker's, comparable between the candidates of one question."""
@@ -42,6 +45,19 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class QuotedSentence:
+    """A sentence as one passage quotes it: its span in the article (clipped to the passage, footnote
+    marks at its ends left out), its text and what that holds; the same whatever the question."""
+
+    start: int
+    end: int
+    text: str
+    #: It holds a letter, and is not a short fragment of a sentence the passage cuts.
+    quotable: bool
+    facts: SentenceFacts
+
+
+@dataclass(slots=True)
 class ScoredSentence:
     """A candidate before the ranker has scored it: where it is and what is known about it."""
 
@@ -107,6 +123,10 @@ class CandidateScorer:
     sentence_map: SentenceMap
     ranker: AnswerRanker
 
+    def __post_init__(self) -> None:
+        # Related questions meet the same candidates again: each is quoted and read once.
+        self.quoted = lru_cache(maxsize=QUOTED_CACHE)(self._quote)
+
     def candidates(
         self,
         question: str,
@@ -137,10 +157,6 @@ class CandidateScorer:
     def corpus_language(self) -> Language:
         return self.sentence_map.corpus_language
 
-    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """The cosine of every sentence of the corpus to the question (abstention reads them too)."""
-        return self.store.sentence_vectors @ query_vector
-
     def evidence(
         self,
         question: str,
@@ -150,7 +166,7 @@ class CandidateScorer:
         terms: WeightedTerms,
     ) -> list[ScoredSentence]:
         """Every candidate sentence with its features (``rag.answer_features``); ``sentence_scores``
-        as ``sentence_scores(query_vector)`` gives them."""
+        as ``VectorStore.sentence_scores(query_vector)`` gives them."""
         if not hits:
             return []
         pool = self._pool(hits, sentence_scores)
@@ -168,13 +184,9 @@ class CandidateScorer:
         found = []
         for sentence, neighbour_only in pool.items():
             chunk = self._citing_chunk(sentence, chunk_scores, rank.keys())
-            doc_id = self.store.chunks[chunk].doc_id
-            start, end = trim_footnote_marks(self.store.articles[doc_id].text, *self.clip(sentence, chunk))
-            text = self.store.text(doc_id, start, end)
-            if not has_letters(without_footnote_marks(text)) or len(text) < min(
-                MIN_SENTENCE_CHARS, self._length(sentence)
-            ):
-                continue  # letterless, or a short fragment of a sentence the passage cuts
+            quoted = self.quoted(sentence, chunk)
+            if not quoted.quotable:
+                continue
             ranks = [rank[c] for c in chunks_of[sentence] if c in rank]
             lexical_ranks = [lexical_rank[c] for c in chunks_of[sentence] if c in lexical_rank]
             evidence = CandidateEvidence(
@@ -185,14 +197,14 @@ class CandidateScorer:
                 passage_rank=min(ranks) if ranks else None,
                 lexical_rank=min(lexical_ranks) if lexical_ranks else None,
                 in_best_passage=sentence in in_best,
-                term_share=matched_share(terms, text) if terms else 0.0,
+                term_share=matched_share(terms, quoted.text) if terms else 0.0,
                 question_kind=kind,
-                text=text,
+                facts=quoted.facts,
                 question_numbers=question_numbers,
                 first_in_article=self.sentence_map.is_first(sentence),
                 neighbour_only=neighbour_only,
             )
-            found.append(ScoredSentence(chunk, sentence, start, end, chunk_scores[chunk], evidence))
+            found.append(ScoredSentence(chunk, sentence, quoted.start, quoted.end, chunk_scores[chunk], evidence))
         return found
 
     def _pool(self, hits: list[Hit], sentence_scores: np.ndarray) -> dict[int, bool]:
@@ -217,9 +229,16 @@ class CandidateScorer:
 
         return max(chunks, key=preference)
 
-    def _length(self, sentence: int) -> int:
+    def _quote(self, sentence: int, chunk_position: int) -> QuotedSentence:
+        """The sentence as the passage at ``chunk_position`` quotes it (``quoted`` remembers it)."""
+        doc_id = self.store.chunks[chunk_position].doc_id
+        start, end = trim_footnote_marks(self.store.articles[doc_id].text, *self.clip(sentence, chunk_position))
+        text = self.store.text(doc_id, start, end)
         span = self.store.sentences[sentence]
-        return span.end - span.start
+        quotable = has_letters(without_footnote_marks(text)) and len(text) >= min(
+            MIN_SENTENCE_CHARS, span.end - span.start
+        )
+        return QuotedSentence(start, end, text, quotable, SentenceFacts.of(text))
 
     def clip(self, sentence: int, chunk_position: int) -> tuple[int, int]:
         """The part of a sentence inside a passage, in article offsets."""

@@ -299,8 +299,8 @@ class Engine:
         """The answer to ``question`` alone or, when ``rag.conversation`` prefers it, in the context
         of ``history``; with the passages retrieved for it."""
         checked = check_question(question, self.settings.max_question_chars)
-        resolved = resolve(checked.text, history, self.settings.follow_up)
-        if not resolved.in_context:
+        resolved = resolve(checked.text, history, self.settings.follow_up) if history else None
+        if resolved is None or not resolved.in_context:
             return self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
         vector_alone, vector_in_context = self._embedder.embed_queries([checked.text, resolved.text])
         own_terms = self._composer.terms.find(checked.text, checked.language)
@@ -392,13 +392,22 @@ class Engine:
         terms = terms or self._composer.terms.find(question.text, question.language)
         retrieved = retrieve_for or question.text
         wanted = terms if retrieved == question.text else self._composer.terms.find(retrieved, question.language)
-        hits = self._retriever.retrieve(retrieved, question.language, depth, vector, terms=wanted)
-        answer = self._composer.compose(question.text, question.language, hits, vector, top_k, terms)
+        store = self._opened.store
+        scores = store.sentence_scores(vector)
+        hits = self._retriever.retrieve(
+            retrieved, question.language, depth, vector, terms=wanted, sentence_scores=scores
+        )
+        answer = self._composer.compose(
+            question.text, question.language, hits, vector, top_k, terms, sentence_scores=scores
+        )
         mixed = self._pseudo_question_vector(retrieved, question.language, vector, answer)
         if mixed is not None:
-            hits = self._retriever.retrieve(retrieved, question.language, depth, mixed, terms=wanted)
+            scores = store.sentence_scores(mixed)
+            hits = self._retriever.retrieve(
+                retrieved, question.language, depth, mixed, terms=wanted, sentence_scores=scores
+            )
             answer = self._composer.compose(
-                question.text, question.language, hits, mixed, top_k, terms, PSEUDO_QUESTION_MODEL
+                question.text, question.language, hits, mixed, top_k, terms, PSEUDO_QUESTION_MODEL, scores
             )
         return answer, hits[:top_k]
 

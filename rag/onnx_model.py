@@ -260,7 +260,8 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalized mean-pooled vectors of one padded batch."""
-        return self.encode_tokens(texts).vectors
+        hidden, mask, _ = self._run(texts)
+        return mean_pool(hidden, mask)
 
     def encode_many(self, batches: list[list[str]], threads: int) -> list[np.ndarray]:
         """The vectors of each batch, ``threads`` batches at a time on this one session (ONNX Runtime
@@ -275,14 +276,19 @@ class OnnxEncoder:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def encode_tokens(self, texts: list[str]) -> TokenBatch:
-        """One padded batch through the model."""
+        """One padded batch through the model, with the tokens' character offsets."""
+        hidden, mask, encodings = self._run(texts)
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64).reshape(len(texts), -1, 2)
+        return TokenBatch(mean_pool(hidden, mask), hidden, mask, offsets)
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """The last hidden states and attention mask of one padded batch, and its tokenizer encodings."""
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        offsets = np.array([e.offsets for e in encodings], dtype=np.int64).reshape(len(texts), -1, 2)
         inputs = {"inputs_embeds": self.word_embeddings[ids], "attention_mask": mask}
         (hidden,) = self.session.run(None, inputs)
-        return TokenBatch(mean_pool(hidden, mask), hidden, mask, offsets)
+        return hidden, mask, encodings
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -79,11 +78,8 @@ def question_type(question: str) -> QuestionType:
     return "other"
 
 
-@lru_cache(maxsize=2048)
 def sentence_kinds(sentence: str) -> Mapping[str, bool]:
-    """Which kinds of answers a sentence holds: a date, a number, a reason, a place, a person.
-    Remembered: each answer candidate is asked about twice (the kind its question wants, and numbers),
-    and the best sentences come back as candidates for related questions."""
+    """Which kinds of answers a sentence holds: a date, a number, a reason, a place, a person."""
     text = normalize(sentence)
     words = set(re.findall(r"\w+", text))
     kinds = {
@@ -106,10 +102,11 @@ WANTED_KIND: dict[QuestionType, str] = {
 }
 
 
-def answers_kind(question_kind: QuestionType, sentence: str) -> bool:
-    """Whether the sentence holds the kind of thing the question asks for (False for "other")."""
+def answers_kind(question_kind: QuestionType, kinds: Mapping[str, bool]) -> bool:
+    """Whether a sentence holding ``kinds`` (``sentence_kinds``) holds the kind of thing the question
+    asks for (False for "other")."""
     wanted = WANTED_KIND.get(question_kind)
-    return wanted is not None and sentence_kinds(sentence)[wanted]
+    return wanted is not None and kinds[wanted]
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -66,9 +66,11 @@ class Retriever:
         query_vector: np.ndarray | None,
         mode: Mode = "hybrid",
         terms: QuestionTerms | None = None,
+        sentence_scores: np.ndarray | None = None,
     ) -> list[Hit]:
         """The ``k`` best passages for ``question`` (in ``language``), by the question's vector
-        (``None`` only for the lexical mode) and its terms (found here when not given).
+        (``None`` only for the lexical mode), its cosine to every sentence (``VectorStore.sentence_scores``)
+        and its terms (both found here when not given).
 
         Lexical matching only joins the fusion when the question is in the corpus's language:
         an English question shares no character n-grams with Arabic passages.
@@ -80,7 +82,9 @@ class Retriever:
         if mode != "lexical":
             scores, positions = self.store.search(query_vector[None, :], depth)
             dense = {p: s for s, p in zip(scores[0].tolist(), positions[0].tolist(), strict=True) if p >= 0}
-            ranking = self._dense_ranking(dense, query_vector, terms or self._terms(question, language))
+            if sentence_scores is None:
+                sentence_scores = self.store.sentence_scores(query_vector)
+            ranking = self._dense_ranking(dense, sentence_scores, terms or self._terms(question, language))
             _add_ranks(fused, ranking, self.rrf_k)
         if mode == "lexical" or (mode == "hybrid" and language == self.corpus_language):
             scores, positions = self.store.lexical.search(question, depth)
@@ -101,7 +105,7 @@ class Retriever:
             for p in ranked
         ]
 
-    def _dense_ranking(self, dense: dict[int, float], query_vector: np.ndarray, terms: QuestionTerms) -> list[int]:
+    def _dense_ranking(self, dense: dict[int, float], sentence_scores: np.ndarray, terms: QuestionTerms) -> list[int]:
         """The nearest passages ordered by their cosine mixed with their best sentence's; the first
         ``term_rerank_depth`` of them re-ordered with the weighted share of the question's terms they hold."""
         positions = list(dense)
@@ -112,9 +116,7 @@ class Retriever:
         if flat:
             sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
             held = sizes > 0
-            best[held] = np.maximum.reduceat(
-                self.store.sentence_vectors[flat] @ query_vector, (sizes.cumsum() - sizes)[held]
-            )
+            best[held] = np.maximum.reduceat(sentence_scores[flat], (sizes.cumsum() - sizes)[held])
         weight = self.passage_sentence_weight
         ranking = dict(zip(positions, ((1 - weight) * passage + weight * best).tolist(), strict=True))
         ordered = sorted(ranking, key=lambda p: (-ranking[p], p))

@@ -12,7 +12,10 @@ from rag.messages import message, one_line
 
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
-_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+#: Control characters (Unicode category Cc: U+0000-001F, U+007F-009F) other than line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Lone surrogates: what undecodable bytes (argv, a file) become in Python.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD_CATEGORIES = {"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No"}
 
 
@@ -29,9 +32,9 @@ def check_question(question: str, max_chars: int) -> Question:
     text = " ".join((question or "").split())
     if not text:
         raise QuestionError("empty_question", one_line("empty_question", None), None)
-    readable = _without_surrogates(text)
+    readable = _SURROGATE.sub("", text)
     language = detect_language(readable)
-    if readable != text:  # undecodable bytes (argv, a file) become lone surrogates in Python
+    if readable != text:
         raise QuestionError("invalid_characters", message("invalid_characters", language), language)
     if len(text) > max_chars:
         raise QuestionError(
@@ -39,7 +42,7 @@ def check_question(question: str, max_chars: int) -> Question:
             message("question_too_long", language, length=len(text), limit=max_chars),
             language,
         )
-    if any(unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS for c in question):
+    if _CONTROL.search(question):
         raise QuestionError("control_characters", message("control_characters", language), language)
     if _HTML_TAG.search(text) or _MARKDOWN_LINK.search(text):
         raise QuestionError("markup", message("markup", language), language)
@@ -52,7 +55,3 @@ def has_words(text: str) -> bool:
     """Whether ``text`` holds a letter or a digit: invisible marks, emoji, symbols, diacritics and
     modifier letters such as the tatweel (ـ) alone make no word."""
     return any(unicodedata.category(c) in _WORD_CATEGORIES for c in text)
-
-
-def _without_surrogates(text: str) -> str:
-    return "".join(c for c in text if not "\ud800" <= c <= "\udfff")

@@ -134,6 +134,11 @@ class VectorStore:
         """Scores and chunk positions of the ``k`` nearest passages for each query vector."""
         return self.index.search(query_vectors, min(k, len(self.chunks)))
 
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """The cosine of every sentence of the corpus to the question (retrieval, abstention and the
+        answer candidates read them)."""
+        return self.sentence_vectors @ query_vector
+
     def chunk_scores(self, query_vector: np.ndarray, positions: list[int]) -> dict[int, float]:
         """Cosine of ``query_vector`` to the passages at ``positions`` (vectors read from the index)."""
         if not positions:

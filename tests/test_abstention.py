@@ -90,7 +90,7 @@ def test_the_threshold_follows_where_the_question_terms_came_from(engine: Engine
     models = abstention(engine).models
     hits = engine.retrieve("متى ستعقد المحادثات في جنيف؟", 5)
     vector = engine.embed_questions(["متى ستعقد المحادثات في جنيف؟"])[0]
-    scores = engine.components().composer.scorer.sentence_scores(vector)
+    scores = engine.components().store.sentence_scores(vector)
     for source in ("own", "dictionary", "none"):
         judgement = abstention(engine).judge(hits, QuestionTerms([], source), scores)
         assert judgement.threshold == models[source].threshold

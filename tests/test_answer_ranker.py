@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer_features import FEATURE_NAMES, CandidateEvidence
+from rag.answer_features import FEATURE_NAMES, CandidateEvidence, SentenceFacts
 from rag.answer_ranker import WEIGHTS_PATH, AnswerRanker, RankerWeightsError
 
 
@@ -19,7 +19,7 @@ def evidence(**changes: object) -> CandidateEvidence:
         "in_best_passage": False,
         "term_share": 0.5,
         "question_kind": "when",
-        "text": "ستعقد المحادثات في العاشر من يناير 2022.",
+        "facts": SentenceFacts.of("ستعقد المحادثات في العاشر من يناير 2022."),
         "question_numbers": frozenset(),
         "first_in_article": False,
         "neighbour_only": False,

@@ -1,3 +1,5 @@
+import numpy as np
+
 from rag.engine import Engine
 
 
@@ -42,3 +44,25 @@ def test_terms_reorder_the_best_passages_but_never_change_which_they_are(engine:
     without_terms = [h.chunk.chunk_id for h in engine.with_settings(term_weight_cross=0.0).retrieve(question, depth)]
     assert with_terms != without_terms
     assert sorted(with_terms) == sorted(without_terms)
+
+
+def test_dense_ranking_reads_the_sentence_scores_it_is_given(engine: Engine):
+    question = "ماذا قال لافروف عن موعد المفاوضات؟"
+    parts = engine.components()
+    retriever, store = parts.retriever, parts.store
+    vector = engine.embed_questions([question])[0]
+    computed = retriever.retrieve(question, "ar", 8, vector, mode="dense")
+    given = retriever.retrieve(question, "ar", 8, vector, mode="dense", sentence_scores=store.sentence_scores(vector))
+    assert given == computed
+    last = computed[-1].position  # the eighth passage, made to hold the best sentence by far
+    scores = np.zeros(len(store.sentences), dtype=np.float32)
+    scores[retriever.sentences_of_chunk[last]] = 1.0
+    assert retriever.retrieve(question, "ar", 8, vector, mode="dense", sentence_scores=scores)[0].position == last
+
+
+def test_sentence_scores_are_the_cosine_to_every_sentence(engine: Engine):
+    store = engine.components().store
+    vector = engine.embed_questions(["متى ستعقد المحادثات؟"])[0]
+    scores = store.sentence_scores(vector)
+    assert scores.shape == (len(store.sentences),)
+    assert np.allclose(scores, [float(v @ vector) for v in store.sentence_vectors], atol=1e-6)

@@ -25,10 +25,15 @@ def test_too_long_question_gets_a_message_in_its_language():
         check_question("why " * 300, 1000)
 
 
-def test_control_characters_are_refused():
+@pytest.mark.parametrize("control", ["\x00", "\x1b[31m", "\x7f", "\x85", "\x9f"])
+def test_control_characters_are_refused(control: str):
     with pytest.raises(QuestionError) as error:
-        check_question("what\x00 happened\x1b[31m?", 100)
+        check_question(f"what{control} happened?", 100)
     assert error.value.code == "control_characters"
+
+
+def test_tabs_line_breaks_and_characters_beside_the_controls_pass():
+    assert check_question("what\thappened\r\nin\xa0Geneva ~?", 100).text == "what happened in Geneva ~?"
 
 
 @pytest.mark.parametrize(
