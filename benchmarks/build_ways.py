@@ -41,13 +41,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from benchmarks.common import WORK_DIR, log, timed, write_result
+from benchmarks.common import WORK_DIR, load_average, log, timed, write_result
 from benchmarks.corpus import LANGUAGES, corpus_facts, load_default_xquad, open_engine
 from benchmarks.metrics import gold_rank, retrieval_summary
-from benchmarks.peer import build_peer, stock_embeddings
 from benchmarks.quality import evaluate_answers
 from benchmarks.sentence_vectors import pooled_from_passages
-from benchmarks.speed import load_average
 from benchmarks.xquad import split_articles
 from rag import Engine
 from rag.bundled_model import ensure_bundled_model
@@ -164,6 +162,8 @@ def way_vectors(engine: Engine, threads: int) -> tuple[dict, dict[str, list[str]
 def time_passes(engine: Engine, passes: dict[str, Callable[[], object]], threads: int) -> tuple[dict, dict]:
     """Median seconds of each pass, of the peer's build and of the engine's build, ``ROUNDS`` rotating
     rounds; and the last output of each pass."""
+    from benchmarks.peer import build_peer, stock_embeddings  # LangChain: a benchmark extra, not a test dependency
+
     store = engine.components().store
     chunk_texts = [c.text for c in store.chunks]
     metadatas = [{"chunk_id": c.chunk_id} for c in store.chunks]

@@ -114,3 +114,8 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages now (other work on this shared machine)."""
+    return [round(value, 2) for value in os.getloadavg()]

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks.common import PROJECT_ROOT, WORK_DIR, log, summarize_ms, timed, write_result
+from benchmarks.common import PROJECT_ROOT, WORK_DIR, load_average, log, summarize_ms, timed, write_result
 from benchmarks.corpus import asked, corpus_facts, load_default_xquad, open_engine
 from benchmarks.peer import build_peer, peer_search, stock_embeddings
 from benchmarks.xquad import Question
@@ -279,11 +279,6 @@ def index_builds(engine: Engine, peer_embeddings: object, repeats: int) -> dict:
         "passages / answer sentences alone (the same work the peer does / the work it does not do); tokens "
         "are the model's, prompts and <s> </s> included; the order rotates between rounds",
     }
-
-
-def load_average() -> list[float]:
-    """The 1, 5 and 15 minute load averages now (other work on this shared machine)."""
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 def token_count(embedder: Embedder, prompt: str, texts: list[str]) -> int:
