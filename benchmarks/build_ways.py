@@ -51,7 +51,7 @@ from rag import Engine
 from rag.bundled_model import ensure_bundled_model
 from rag.chunking import Chunk, Sentence
 from rag.embedding import Embedder, torch_thread_count
-from rag.onnx_model import MODEL_FILE, OnnxEncoder, normalize
+from rag.onnx_model import MODEL_FILE, OnnxEncoder, normalize, quantize_int8
 from rag.vector_backends import FaissIndex
 
 ROUNDS = 2
@@ -88,18 +88,10 @@ class QuestionMemo:
 
 def int8_embedder(embedder: Embedder, name: str, keep_fp32: list[str]) -> Embedder:
     """``embedder`` running the exported model with per-channel int8 weights, ``keep_fp32`` excepted."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     onnx_dir = embedder.encoder.directory
     target = WORK_DIR / f"onnx_{name}" / MODEL_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(
-        str(onnx_dir / MODEL_FILE),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        nodes_to_exclude=keep_fp32,
-    )
+    quantize_int8(onnx_dir / MODEL_FILE, target, keep_fp32)
     return replace(embedder, encoder=OnnxEncoder(onnx_dir, 1, model_file=str(target)), runtime=name)
 
 

@@ -146,23 +146,27 @@ def ensure_int8_model(onnx_dir: Path) -> Path:
     if target.is_file():
         return target
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     log.info("Quantizing %s to int8 for index builds (one time)...", onnx_dir.name)
     graph = onnx.load(str(onnx_dir / MODEL_FILE), load_external_data=False).graph
     keep = [node.name for node in graph.node if node.op_type == "MatMul" and FP32_MATMULS.search(node.name)]
-    with tempfile.TemporaryDirectory(dir=onnx_dir, prefix=".int8-") as work, _quiet_quantizer():
+    with tempfile.TemporaryDirectory(dir=onnx_dir, prefix=".int8-") as work:
         written = Path(work) / INT8_MODEL_FILE
-        quantize_dynamic(
-            str(onnx_dir / MODEL_FILE),
-            str(written),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            nodes_to_exclude=keep,
-        )
+        quantize_int8(onnx_dir / MODEL_FILE, written, keep)
         written.chmod(FILE_MODE)
         written.replace(target)
     return target
+
+
+def quantize_int8(source: Path, target: Path, keep_fp32: list[str]) -> None:
+    """``source`` with per-channel dynamic int8 weights (ONNX Runtime's own quantizer) written to
+    ``target``, the MatMul nodes named in ``keep_fp32`` left in fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet_quantizer():
+        quantize_dynamic(
+            str(source), str(target), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep_fp32
+        )
 
 
 @contextmanager
