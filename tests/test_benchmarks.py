@@ -291,11 +291,14 @@ def test_a_build_way_keeps_quality_only_within_both_limits_everywhere():
     assert result["recall_off"]["points"]["report_half ar recall@1"] == -0.6
 
 
-def _candidates(article: int, gold_first: bool) -> QuestionCandidates:
-    """Three candidates whose first feature (sentence cosine) is highest for the gold one or not."""
+def _candidates(article: int, gold_first: bool, sentences: tuple[int, int, int] = (0, 5, 10)) -> QuestionCandidates:
+    """Three candidates of one article whose first feature (sentence cosine) is highest for the gold
+    one or not."""
     features = np.zeros((3, 14))
     features[:, 0] = [0.9, 0.5, 0.1] if gold_first else [0.5, 0.9, 0.1]
-    return QuestionCandidates(features, np.array([True, False, False]), article)
+    return QuestionCandidates(
+        features, np.array([True, False, False]), article, np.array(sentences), np.array(["d"] * 3)
+    )
 
 
 def test_quoted_gold_counts_a_second_sentence_only_within_the_margin() -> None:
@@ -304,6 +307,14 @@ def test_quoted_gold_counts_a_second_sentence_only_within_the_margin() -> None:
     assert model.weights[0] > 0
     assert not quoted_gold(replace(model, second_sentence_margin=0.0), collected)[0]
     assert quoted_gold(replace(model, second_sentence_margin=1e9), collected)[0]
+
+
+def test_quoted_gold_counts_the_best_sentences_neighbour_within_its_margin() -> None:
+    gold_third = _candidates(0, gold_first=False, sentences=(4, 5, 9))
+    gold_third.features[:, 0] = [0.1, 0.9, 0.5]
+    model = replace(fit([_candidates(a, gold_first=True) for a in range(8)]), second_sentence_margin=0.0)
+    assert not quoted_gold(replace(model, neighbour_margin=0.0), [gold_third])[0]
+    assert quoted_gold(replace(model, neighbour_margin=1e9), [gold_third])[0]
 
 
 def test_cross_validated_gold_fits_each_fold_without_its_articles() -> None:
