@@ -3,9 +3,9 @@ in the articles' language (``same``) and one for questions in another (``cross``
 
 ``python -m benchmarks.train_answer_ranker`` writes two weights files, each stating its origin, one
 weight per named feature: ``answer_ranker_learned.json`` (softmax regression on the XQuAD tuning half)
-and ``answer_ranker.json``, the shipped one, which holds per model the learned weights or the earlier
-hand-set score, whichever cross-validates better on the tuning half (each model's ``origin`` says
-which; see README). ``Settings.answer_ranker_path`` picks one. Scores only compare the candidates
+and ``answer_ranker.json``, the shipped one, which holds per model the learned weights when they
+cross-validate clearly better on the tuning half, else the earlier hand-set score (each model's
+``origin`` says which; see README). ``Settings.answer_ranker_path`` picks one. Scores only compare the candidates
 of one question: the best is quoted, and the second best too when it scores within the model's
 ``second_sentence_margin`` of it; else the best sentence just before or after the best one in its
 article, when it scores within the model's ``neighbour_margin`` of it.
