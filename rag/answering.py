@@ -51,8 +51,8 @@ class AnswerComposer:
         candidates = self.scorer.candidates(
             question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted
         )
-        margin = self.scorer.ranker.second_sentence_margin(self.scorer.ranker_language(language))
-        chosen = self.writer.choose(candidates, margin)
+        ranker, kind = self.scorer.ranker, self.scorer.ranker_language(language)
+        chosen = self.writer.choose(candidates, ranker.second_sentence_margin(kind), ranker.neighbour_margin(kind))
         if not chosen:
             return abstained(question, language, confidence, threshold)
         return self.writer.write(question, language, chosen, candidates, confidence, threshold)

@@ -14,7 +14,10 @@ QuestionType = Literal["when", "how_many", "who", "where", "why", "other"]
 
 #: Checked in this order; the first that matches names the type ("how many years" is a number).
 _ENGLISH_TYPES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
-    ("how_many", re.compile(r"\bhow (many|much|long|far|old|large|big|tall|high)\b|\bwhat (percentage|number)\b")),
+    (
+        "how_many",
+        re.compile(r"\bhow (many|much|long|far|old|large|big|tall|high)\b|\bwhat (percentage|number|amount)\b"),
+    ),
     ("when", re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|century|decade|time)\b")),
     ("who", re.compile(r"\bwho(m|se)?\b")),
     ("where", re.compile(r"\bwhere\b|\b(what|which) (city|country|place|state|region)\b")),
@@ -22,7 +25,10 @@ _ENGLISH_TYPES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
 )
 #: Normalized Arabic (أ/إ → ا, ة → ه, ى → ي); MSA first, then dialect forms (امتى، قديش، مين، وين، ليش...).
 _ARABIC_TYPES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
-    ("how_many", re.compile(r"(?<!\w)(كم|بكم|قديش|اديش|قداش|قدي|(ما|كم) (عدد|مقدار|نسبه|مساحه|طول|مده))(?!\w)")),
+    (
+        "how_many",
+        re.compile(r"(?<!\w)(كم|بكم|قديش|اديش|قداش|قدي|(ما|كم) (ال)?(عدد|مقدار|نسبه|مساحه|طول|مده|عمر|حجم|سعر))(?!\w)"),
+    ),
     (
         "when",
         re.compile(r"(?<!\w)(متي|امتي|ايمتي|وقتاش|امتا|(في )?(اي|ايه) (عام|سنه|يوم|شهر|قرن|تاريخ|وقت))(?!\w)"),
@@ -62,9 +68,14 @@ _PERSON_WORDS = _word_set(
 )
 
 
+#: Direction marks (left-to-right, right-to-left, embeddings, isolates) that pasted Arabic text often
+#: carries before its first word, where they would hide the question word.
+_DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def question_type(question: str) -> QuestionType:
     """The kind of answer ``question`` asks for ("other" for what/which/how questions about anything)."""
-    text = normalize(question)
+    text = normalize(_DIRECTION_MARKS.sub("", question))
     for kind, pattern in _ENGLISH_TYPES:
         if pattern.search(text):
             return kind

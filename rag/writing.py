@@ -27,9 +27,11 @@ class AnswerWriter:
     max_sentences: int = 2
     max_citations: int = 3
 
-    def choose(self, candidates: list[Candidate], margin: float) -> list[Candidate]:
+    def choose(self, candidates: list[Candidate], margin: float, neighbour_margin: float) -> list[Candidate]:
         """The best candidates, up to ``max_sentences``, each scoring within ``margin`` of the best
-        (the ranker's second-sentence margin) and saying something new."""
+        (the ranker's second-sentence margin) and saying something new; when that leaves the best
+        alone, the best sentence just before or after it in its article, if it scores within
+        ``neighbour_margin`` of it (an answer often sits next to the sentence that matches)."""
         chosen: list[Candidate] = []
         for candidate in candidates:
             if len(chosen) == self.max_sentences:
@@ -39,7 +41,22 @@ class AnswerWriter:
             if any(self._same_sentence_or_claim(c, candidate) for c in chosen):
                 continue
             chosen.append(candidate)
+        if len(chosen) == 1 < self.max_sentences:
+            chosen.extend(self._best_neighbour(chosen[0], candidates, neighbour_margin))
         return chosen
+
+    def _best_neighbour(self, best: Candidate, candidates: list[Candidate], margin: float) -> list[Candidate]:
+        """The best-scoring candidate (``candidates`` are best first) just before or after ``best`` in
+        its article and within ``margin`` of it, if any."""
+        sentences = self.store.sentences
+        for candidate in candidates:
+            if candidate.score < best.score - margin:
+                break
+            beside = abs(candidate.sentence - best.sentence) == 1
+            same_article = sentences[candidate.sentence].doc_id == sentences[best.sentence].doc_id
+            if beside and same_article and not self._same_sentence_or_claim(best, candidate):
+                return [candidate]
+        return []
 
     def write(
         self,

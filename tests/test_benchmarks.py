@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,13 @@ from benchmarks.metrics import (
     unique_in_order,
 )
 from benchmarks.scale import BuildTimeout, build_hnsw, recall_at_k, recommend_switch, top1_found, unit_vectors
+from benchmarks.train_answer_ranker import (
+    QuestionCandidates,
+    cross_validated_gold,
+    fit,
+    gain_in_standard_errors,
+    quoted_gold,
+)
 from benchmarks.xquad import Paragraph, Question, XQuAD, load_xquad, split_articles, write_corpus
 
 
@@ -281,3 +289,52 @@ def test_a_build_way_keeps_quality_only_within_both_limits_everywhere():
     assert result["close"]["keeps_quality"] and result["now"]["keeps_quality"]
     assert not result["recall_off"]["keeps_quality"] and not result["answers_off"]["keeps_quality"]
     assert result["recall_off"]["points"]["report_half ar recall@1"] == -0.6
+
+
+def _candidates(article: int, gold_first: bool, sentences: tuple[int, int, int] = (0, 5, 10)) -> QuestionCandidates:
+    """Three candidates of one article whose first feature (sentence cosine) is highest for the gold
+    one or not."""
+    features = np.zeros((3, 14))
+    features[:, 0] = [0.9, 0.5, 0.1] if gold_first else [0.5, 0.9, 0.1]
+    return QuestionCandidates(
+        features, np.array([True, False, False]), article, np.array(sentences), np.array(["d"] * 3)
+    )
+
+
+def test_quoted_gold_counts_a_second_sentence_only_within_the_margin() -> None:
+    collected = [_candidates(0, gold_first=False)]
+    model = fit([_candidates(a, gold_first=True) for a in range(8)])
+    assert model.weights[0] > 0
+    assert not quoted_gold(replace(model, second_sentence_margin=0.0), collected)[0]
+    assert quoted_gold(replace(model, second_sentence_margin=1e9), collected)[0]
+
+
+def test_quoted_gold_counts_the_best_sentences_neighbour_within_its_margin() -> None:
+    gold_third = _candidates(0, gold_first=False, sentences=(4, 5, 9))
+    gold_third.features[:, 0] = [0.1, 0.9, 0.5]
+    model = replace(fit([_candidates(a, gold_first=True) for a in range(8)]), second_sentence_margin=0.0)
+    assert not quoted_gold(replace(model, neighbour_margin=0.0), [gold_third])[0]
+    assert quoted_gold(replace(model, neighbour_margin=1e9), [gold_third])[0]
+
+
+def test_cross_validated_gold_fits_each_fold_without_its_articles() -> None:
+    collected = [_candidates(a, gold_first=a % 2 == 0) for a in range(8) for _ in range(3)]
+    seen: list[set[int]] = []
+
+    def train(items: list[QuestionCandidates]):
+        seen.append({item.article for item in items})
+        return fit(items)
+
+    held = cross_validated_gold(train, collected)
+    assert len(held) == len(collected) and len(seen) == 4
+    assert all(len(articles) == 6 for articles in seen)
+    assert held[[i for i, c in enumerate(collected) if c.article % 2 == 0]].all()
+
+
+def test_gain_in_standard_errors_is_zero_for_equal_results_and_grows_with_the_gain() -> None:
+    same = np.array([True, False] * 50)
+    assert gain_in_standard_errors(same, same) == 0.0
+    better = same.copy()
+    better[1:11:2] = True
+    assert gain_in_standard_errors(better, same) > 2
+    assert gain_in_standard_errors(same, better) < -2

@@ -26,6 +26,10 @@ from rag.question_types import answers_kind, numbers, question_type, sentence_ki
         ("وين صارت المحادثات؟", "where"),
         ("ليش رفضت روسيا؟", "why"),
         ("شو قال الرئيس؟", "other"),
+        ("ما المساحة التي يغطيها الحوض؟", "how_many"),
+        ("What amount of money was raised?", "how_many"),
+        ("\u200fمن هو المتحدث باسم الكرملين؟", "who"),
+        ("\u200f\u202bمتى ستعقد المحادثات؟\u202c", "when"),
     ],
 )
 def test_question_types_in_english_arabic_and_dialects(question: str, kind: str):
