@@ -105,9 +105,13 @@ def read(engine: Engine, texts: list[str], language: str, vectors: np.ndarray) -
     composer, retriever = engine._composer, engine._retriever  # reads the engine's internals, as training does
     readings = []
     for text, vector in zip(texts, vectors, strict=True):
-        hits = retriever.retrieve(text, language, composer.abstention_depth, vector)
-        terms = composer.terms.find(text, language).weighted
-        shipped = composer.abstention.features(hits, terms, composer.scorer.store.sentence_scores(vector))
+        question_terms = composer.terms.find(text, language)
+        scores = composer.scorer.store.sentence_scores(vector)
+        hits = retriever.retrieve(
+            text, language, composer.abstention_depth, vector, terms=question_terms, sentence_scores=scores
+        )
+        terms = question_terms.weighted
+        shipped = composer.answerability_features(text, language, hits, vector, question_terms, scores)
         in_corpus_language = text if language == "ar" else composer.terms.pseudo_question(text, language)
         scores, positions = retriever.store.lexical.search(in_corpus_language or "", LEXICAL_DEPTH)
         readings.append(Reading(hits, terms, shipped, dict(zip(positions.tolist(), scores.tolist(), strict=True))))

@@ -106,8 +106,9 @@ def abstention_features(engine: Engine, texts: list[str], query: np.ndarray) -> 
     rows = []
     for text, vector in zip(texts, query, strict=True):
         terms = composer.terms.find(text, "en")
-        hits = retriever.retrieve(text, "en", composer.abstention_depth, vector, terms=terms)
-        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.store.sentence_scores(vector)))
+        scores = composer.scorer.store.sentence_scores(vector)
+        hits = retriever.retrieve(text, "en", composer.abstention_depth, vector, terms=terms, sentence_scores=scores)
+        rows.append(composer.answerability_features(text, "en", hits, vector, terms, scores))
     return np.vstack(rows)
 
 

@@ -146,7 +146,8 @@ def evaluate_abstention(data: XQuAD, base: Engine) -> dict:
         "signal": (
             "Answer.confidence: a logistic model's probability (rag/abstention.json, benchmarks.train_abstention) "
             "over the best passage and sentence cosines of the best abstention_depth (5) hybrid hits, the corpus's "
-            "best sentence cosine above the median of its 50 best, and question-term coverage"
+            "best sentence cosine above the median of its best 9% (at least 50), question-term coverage and the "
+            "answer ranker's score for the best candidate sentence of those hits"
         ),
         "criterion": "balanced accuracy = (abstain rate on unanswerable + answer rate on answerable) / 2",
         "indexed_articles": sorted(indexed),

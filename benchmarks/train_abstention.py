@@ -1,21 +1,22 @@
 """Train the abstention model on the XQuAD tuning half and write ``rag/abstention.json``.
 
-Run: ``.venv/bin/python -m benchmarks.train_abstention`` (RAG_XQUAD_DIR points at XQuAD).
+Run: ``.venv/bin/python -m benchmarks.train_abstention`` (RAG_XQUAD_DIR points at XQuAD; about 2
+minutes). Re-run it after any change to retrieval, question terms or the answer ranker: the features
+include the ranker's score for the best candidate.
 
 The engine indexes the paragraphs of the even-numbered articles only, so questions about the
 odd-numbered ones are unanswerable (``benchmarks.xquad.abstention_split``, as ``benchmarks.quality``
-measures). For
-every question of the tuning half (articles ``i % 4 in {0, 1}``), asked in Arabic and in English, the
-engine's own retrieval and abstention step give its signals (``rag.abstention.FEATURE_NAMES``); a
-logistic regression (scikit-learn, standardized features) learns whether it is answerable: the
-``own`` model from the Arabic questions (the articles' language), the ``dictionary`` model from the
-English ones, and the ``none`` model from the English ones without their terms (what the engine
-sees when no dictionary is installed). Each threshold is the highest probability that still answers
-``ANSWER_RATE`` of the tuning half's answerable questions of its kind. The ``pseudo_question`` model
-learns from the English questions read with their pseudo-question's vector mixed in
-(``Settings.pseudo_question_weight``), the second reading the engine gives an English question whose
-first confidence is near its threshold. The report half (articles
-``i % 4 in {2, 3}``) is never read here; ``benchmarks.quality`` reports on it.
+measures). For every question of the tuning half (articles ``i % 4 in {0, 1}``), asked in Arabic and
+in English, the engine's own retrieval and candidate scoring give its signals
+(``rag.abstention.FEATURE_NAMES``); a logistic regression (scikit-learn, standardized features)
+learns whether it is answerable: the ``own`` model from the Arabic questions (the articles'
+language), the ``dictionary`` model from the English ones, and the ``none`` model from the English
+ones read without terms (what the engine does when no dictionary is installed). The
+``pseudo_question`` model learns from the English questions read with their pseudo-question's vector
+mixed in (``Settings.pseudo_question_weight``), the second reading the engine gives an English
+question whose first confidence is near its threshold. Each threshold is the highest probability
+that still answers ``ANSWER_RATE`` of the tuning half's answerable questions of its kind. The report
+half (articles ``i % 4 in {2, 3}``) is never read here; ``benchmarks.quality`` reports on it.
 """
 
 from __future__ import annotations
@@ -35,30 +36,33 @@ from benchmarks.xquad import abstention_split
 from rag import Engine, check_question
 from rag.abstention import FEATURE_NAMES, MODEL_PATH, PSEUDO_QUESTION_MODEL, AnswerabilityModel
 from rag.embedding import mixed_query
+from rag.term_matching import QuestionTerms
 
 #: Each model's question language and whether its questions keep their terms.
 MODELS = {"own": ("ar", True), "dictionary": ("en", True), "none": ("en", False), PSEUDO_QUESTION_MODEL: ("en", True)}
 #: The share of the tuning half's answerable questions each threshold answers.
 ANSWER_RATE = 0.95
-#: Features that are term signals (zero when the question has no terms).
-TERM_FEATURES = ("term_share", "matched_term_weight", "unmatched_term_weight")
 #: Inverse L2 strength of the logistic regression (scikit-learn's default).
 REGULARIZATION_C = 1.0
 
 
-def collect(engine: Engine, texts: list[str], with_pseudo_question: bool = False) -> np.ndarray:
-    """One row of abstention features per question, through the engine's own retrieval and terms;
-    ``with_pseudo_question``: read with the pseudo-question's vector mixed in (where it has one)."""
-    composer, retriever = engine._composer, engine._retriever  # training reads the engine's internals
+def collect(engine: Engine, texts: list[str], kind: str) -> np.ndarray:
+    """One row of abstention features per question, through the engine's own retrieval, terms and
+    candidates, as the model ``kind`` (``MODELS``) sees them."""
+    language, with_terms = MODELS[kind]
+    composer, retriever, store = engine._composer, engine._retriever, engine._opened.store  # training reads internals
     checked = [check_question(text, engine.settings.max_question_chars) for text in texts]
     vectors = engine.embed_questions([c.text for c in checked])
-    if with_pseudo_question:
+    if kind == PSEUDO_QUESTION_MODEL:
         vectors = pseudo_question_vectors(engine, checked, vectors)
     rows = []
     for question, vector in zip(checked, vectors, strict=True):
-        hits = retriever.retrieve(question.text, question.language, composer.abstention_depth, vector)
-        terms = composer.terms.find(question.text, question.language)
-        rows.append(composer.abstention.features(hits, terms.weighted, composer.scorer.store.sentence_scores(vector)))
+        terms = composer.terms.find(question.text, language) if with_terms else QuestionTerms([], "none")
+        scores = store.sentence_scores(vector)
+        hits = retriever.retrieve(
+            question.text, language, composer.abstention_depth, vector, terms=terms, sentence_scores=scores
+        )
+        rows.append(composer.answerability_features(question.text, language, hits, vector, terms, scores))
     return np.vstack(rows)
 
 
@@ -71,20 +75,14 @@ def pseudo_question_vectors(engine: Engine, checked: list, vectors: np.ndarray) 
     return [mixed_query(v, embedded[i], weight) if i in embedded else v for i, v in enumerate(vectors)]
 
 
-def without_terms(features: np.ndarray) -> np.ndarray:
-    """The features the engine computes for the same questions when they have no terms."""
-    plain = features.copy()
-    plain[:, [FEATURE_NAMES.index(name) for name in TERM_FEATURES]] = 0.0
-    return plain
-
-
 def fit(features: np.ndarray, answerable: np.ndarray) -> AnswerabilityModel:
-    mean, scale = features.mean(axis=0), features.std(axis=0)
+    """A logistic model of ``answerable`` whose threshold answers ``ANSWER_RATE`` of the answerable rows."""
+    mean, scale = np.nanmean(features, axis=0), np.nanstd(features, axis=0)
     scale[scale == 0] = 1.0
-    regression = LogisticRegression(C=REGULARIZATION_C, max_iter=1000).fit((features - mean) / scale, answerable)
+    standardized = np.nan_to_num((features - mean) / scale)  # an unknown feature counts as its mean
+    regression = LogisticRegression(C=REGULARIZATION_C, max_iter=1000).fit(standardized, answerable)
     model = AnswerabilityModel(mean, scale, regression.coef_[0], float(regression.intercept_[0]), 0.0)
-    probabilities = [model.probability(row) for row in features[answerable]]
-    threshold = threshold_for_answer_rate(probabilities, ANSWER_RATE)
+    threshold = threshold_for_answer_rate([model.probability(row) for row in features[answerable]], ANSWER_RATE)
     return AnswerabilityModel(mean, scale, model.weights, model.bias, threshold)
 
 
@@ -115,19 +113,18 @@ def run() -> dict:
     paragraphs = [p for p in data.paragraphs if p.article in indexed]
     with tempfile.TemporaryDirectory() as folder:
         engine = open_engine(paragraphs, "xquad_half", abstention_model_path=neutral_model_file(Path(folder)))
-        by_language = {lang: collect(engine, [q.text(lang) for q in questions]) for lang in ("ar", "en")}
-        mixed = collect(engine, [q.english for q in questions], with_pseudo_question=True)
+        readings = {
+            kind: collect(engine, [q.text(language) for q in questions], kind) for kind, (language, _) in MODELS.items()
+        }
     models, facts = {}, {}
-    for kind, (language, with_terms) in MODELS.items():
-        features = by_language[language] if with_terms else without_terms(by_language[language])
-        features = mixed if kind == PSEUDO_QUESTION_MODEL else features
-        model = fit(features, answerable)
+    for kind, (language, _) in MODELS.items():
+        model = fit(readings[kind], answerable)
         models[kind] = model.to_record()
         facts[kind] = {
             "question_language": language,
             "questions": len(questions),
             "answerable": int(answerable.sum()),
-            "tuning_half": rates(model, features, answerable),
+            "tuning_half": rates(model, readings[kind], answerable),
         }
         log(f"{kind}: {facts[kind]} threshold {model.threshold:.4f}")
     return {
@@ -135,8 +132,9 @@ def run() -> dict:
             "python -m benchmarks.train_abstention: logistic regression (scikit-learn, C=1) on the XQuAD "
             f"tuning half (articles i % 4 in {{0, 1}}, {len(questions)} questions), with only the paragraphs of the "
             "even-numbered articles indexed (questions about the odd-numbered ones are unanswerable); own = "
-            "the Arabic questions, dictionary = the English ones, none = the English ones without their terms. "
-            f"Each threshold answers {ANSWER_RATE:.0%} of that half's answerable questions. Trained in "
+            "the Arabic questions, dictionary = the English ones, none = the English ones read without terms, "
+            "pseudo_question = the English ones read with their pseudo-question. Each threshold answers "
+            f"{ANSWER_RATE:.0%} of that half's answerable questions. Trained in "
             f"{time.perf_counter() - started:.0f} s."
         ),
         "features": list(FEATURE_NAMES),

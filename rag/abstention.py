@@ -5,13 +5,19 @@ the best ``Settings.abstention_depth`` passages (whatever ``top_k`` asks for) an
 
 - ``passage_cosine``: the best cosine of those passages to the question;
 - ``sentence_cosine``: the best cosine of one of their sentences;
-- ``sentence_lead``: how far the corpus's best sentence stands above the median of its
-  ``BACKGROUND_SENTENCES`` best. The small 4-bit model gives some questions high cosines to every
-  passage; what marks an answer is a sentence that stands out from the question's own background. A
-  corpus of fewer sentences has no background to tell: its lead is unknown and counts as average;
+- ``sentence_lead``: how far the corpus's best sentence stands above the median of its background,
+  its ``BACKGROUND_SHARE`` best sentences (at least ``BACKGROUND_SENTENCES``). The small 4-bit model
+  gives some questions high cosines to every passage; what marks an answer is a sentence that stands
+  out from the question's own background. A share of the corpus means the same in a corpus of 1,000
+  sentences as in one of 10,000 (a fixed number of best sentences does not: the same questions' lead
+  shrank when XQuAD's corpus doubled). A corpus of fewer than ``BACKGROUND_SENTENCES`` sentences has
+  no background to tell: its lead is unknown and counts as average;
 - ``term_share``, ``matched_term_weight``, ``unmatched_term_weight``: the IDF-weighted share and sums of
   the question's terms found (or not) in the passage holding most of them: a question about
-  something the articles never name finds its rare words nowhere.
+  something the articles never name finds its rare words nowhere;
+- ``answer_score``: the answer ranker's score (``rag.answer_ranker``) of the best candidate sentence
+  of those passages (unknown when there is none): how well the best quote answers, not only how
+  close the passages are.
 
 One model for each source of the question's terms (``own`` words, ``dictionary`` translations,
 ``none``), and one (``pseudo_question``) for an English question's second reading, whose query vector
@@ -31,7 +37,7 @@ import numpy as np
 
 from rag.errors import ModelLoadError
 from rag.retrieval import Hit
-from rag.term_matching import QuestionTerms, WeightedTerms, matched_weight
+from rag.term_matching import WeightedTerms, matched_weight
 
 #: Where the shipped model lives (``Settings.abstention_model_path`` by default).
 MODEL_PATH = Path(__file__).with_name("abstention.json")
@@ -42,11 +48,14 @@ FEATURE_NAMES = (
     "term_share",
     "matched_term_weight",
     "unmatched_term_weight",
+    "answer_score",
 )
 #: The model judging a second reading with the pseudo-question's vector mixed in.
 PSEUDO_QUESTION_MODEL = "pseudo_question"
-#: The corpus's best sentences a question's best one is compared with (``sentence_lead``); with
-#: fewer sentences in the corpus, the lead is unknown (NaN) and counts as average.
+#: A question's best sentence is compared with the median of this share of the corpus's sentences,
+#: its best ones, and of at least ``BACKGROUND_SENTENCES`` (``sentence_lead``); with fewer sentences in
+#: the corpus, the lead is unknown (NaN) and counts as average.
+BACKGROUND_SHARE = 0.09
 BACKGROUND_SENTENCES = 50
 
 
@@ -55,10 +64,15 @@ class AbstentionModelError(ModelLoadError):
 
 
 def answerability_features(
-    hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray, sentences_of_chunk: list[list[int]]
+    hits: list[Hit],
+    terms: WeightedTerms,
+    sentence_scores: np.ndarray,
+    sentences_of_chunk: list[list[int]],
+    answer_score: float,
 ) -> np.ndarray:
-    """The ``FEATURE_NAMES`` signals of a question whose best passages are ``hits`` and whose cosine to
-    every sentence of the corpus is ``sentence_scores``."""
+    """The ``FEATURE_NAMES`` signals of a question whose best passages are ``hits``, whose cosine to
+    every sentence of the corpus is ``sentence_scores`` and whose best candidate sentence the answer
+    ranker scores ``answer_score`` (NaN: no candidate)."""
     held = sorted({s for h in hits for s in sentences_of_chunk[h.position]})
     sentence = float(sentence_scores[held].max()) if held else 0.0
     total = sum(weight for _, weight in terms)
@@ -71,19 +85,21 @@ def answerability_features(
             matched / total if total > 0 else 0.0,
             matched,
             total - matched,
+            answer_score,
         ]
     )
 
 
 def _sentence_lead(sentence_scores: np.ndarray) -> float:
-    """The best score minus the median of the ``BACKGROUND_SENTENCES`` best (one partial sort that
-    places the best and the middle one or two of those, not a full sort); NaN (unknown) for a corpus
-    too small to have a background."""
+    """The best score minus the median of the background (one partial sort that places the best and
+    the middle one or two of the background, not a full sort); NaN (unknown) for a corpus too small
+    to have a background."""
     count = len(sentence_scores)
     if count < BACKGROUND_SENTENCES:
         return math.nan
-    first = count - BACKGROUND_SENTENCES  # where the best sentences begin in ascending order
-    low, high = first + (BACKGROUND_SENTENCES - 1) // 2, first + BACKGROUND_SENTENCES // 2
+    size = max(BACKGROUND_SENTENCES, round(BACKGROUND_SHARE * count))
+    first = count - size  # where the background begins in ascending order
+    low, high = first + (size - 1) // 2, first + size // 2
     ordered = np.partition(sentence_scores, (low, high, count - 1))
     return float(ordered[count - 1] - ordered[low : high + 1].mean())  # the mean of the middle, as np.median
 
@@ -155,16 +171,16 @@ class Abstention:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise AbstentionModelError(f"cannot read the abstention model {path}: {error}") from error
 
-    def features(self, hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray) -> np.ndarray:
-        return answerability_features(hits, terms, sentence_scores, self.sentences_of_chunk)
+    def features(
+        self, hits: list[Hit], terms: WeightedTerms, sentence_scores: np.ndarray, answer_score: float
+    ) -> np.ndarray:
+        return answerability_features(hits, terms, sentence_scores, self.sentences_of_chunk, answer_score)
 
-    def judge(
-        self, hits: list[Hit], terms: QuestionTerms, sentence_scores: np.ndarray, model_name: str | None = None
-    ) -> Judgement:
-        """The confidence that ``hits`` (the best passages, at the abstention depth) answer the question
-        whose cosine to every sentence of the corpus is ``sentence_scores``, and the threshold of the
-        model ``model_name``, by default the one for where its terms came from."""
-        model = self.models[model_name or terms.source]
-        if not hits:
+    def judge(self, features: np.ndarray | None, model_name: str) -> Judgement:
+        """The confidence that the articles answer a question whose best passages, at the abstention
+        depth, give ``features`` (``None`` when no passage was retrieved), and the threshold of the
+        model ``model_name`` (where the question's terms came from, or ``PSEUDO_QUESTION_MODEL``)."""
+        model = self.models[model_name]
+        if features is None:
             return Judgement(0.0, model.threshold)
-        return Judgement(model.probability(self.features(hits, terms.weighted, sentence_scores)), model.threshold)
+        return Judgement(model.probability(features), model.threshold)

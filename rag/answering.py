@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from rag.abstention import Abstention
 from rag.answer import Answer, AnswerSentence
 from rag.arabic import Language
-from rag.candidates import CandidateScorer
+from rag.candidates import Candidate, CandidateScorer
 from rag.messages import message
 from rag.retrieval import Hit
 from rag.term_matching import QuestionTermFinder, QuestionTerms
@@ -39,23 +40,49 @@ class AnswerComposer:
     ) -> Answer:
         """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
         passages (when the corpus has them), on which the abstention decision is taken (by the model
-        ``abstention_model``, by default the one for the question's terms). The question's terms and
-        its cosine to every sentence (``VectorStore.sentence_scores``) are found here unless given."""
+        ``abstention_model``, by default the one for the question's terms), with the answer ranker's
+        score for the best candidate sentence of those passages. The question's terms and its cosine
+        to every sentence (``VectorStore.sentence_scores``) are found here unless given."""
         terms = terms or self.terms.find(question, language)
         if sentence_scores is None:
             sentence_scores = self.scorer.store.sentence_scores(query_vector)
-        judgement = self.abstention.judge(hits[: self.abstention_depth], terms, sentence_scores, abstention_model)
+        judged = hits[: self.abstention_depth]
+        candidates = self.scorer.candidates(question, language, judged, query_vector, sentence_scores, terms.weighted)
+        features = self._features(judged, terms, sentence_scores, candidates) if judged else None
+        judgement = self.abstention.judge(features, abstention_model or terms.source)
         confidence, threshold = judgement.confidence, judgement.threshold
         if not judgement.answers:
             return abstained(question, language, confidence, threshold)
-        candidates = self.scorer.candidates(
-            question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted
-        )
+        if len(hits[:top_k]) != len(judged):  # the answer reads other passages than the judgement
+            candidates = self.scorer.candidates(
+                question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted
+            )
         ranker, kind = self.scorer.ranker, self.scorer.ranker_language(language)
         chosen = self.writer.choose(candidates, ranker.second_sentence_margin(kind), ranker.neighbour_margin(kind))
         if not chosen:
             return abstained(question, language, confidence, threshold)
         return self.writer.write(question, language, chosen, candidates, confidence, threshold)
+
+    def answerability_features(
+        self,
+        question: str,
+        language: Language,
+        hits: list[Hit],
+        query_vector: np.ndarray,
+        terms: QuestionTerms,
+        sentence_scores: np.ndarray,
+    ) -> np.ndarray:
+        """The abstention features (``rag.abstention.FEATURE_NAMES``) ``compose`` judges the question
+        by, for ``hits`` at the abstention depth (what ``benchmarks.train_abstention`` learns from)."""
+        judged = hits[: self.abstention_depth]
+        candidates = self.scorer.candidates(question, language, judged, query_vector, sentence_scores, terms.weighted)
+        return self._features(judged, terms, sentence_scores, candidates)
+
+    def _features(
+        self, judged: list[Hit], terms: QuestionTerms, sentence_scores: np.ndarray, candidates: list[Candidate]
+    ) -> np.ndarray:
+        answer_score = candidates[0].score if candidates else math.nan
+        return self.abstention.features(judged, terms.weighted, sentence_scores, answer_score)
 
 
 def abstained(question: str, language: Language, confidence: float, threshold: float) -> Answer:

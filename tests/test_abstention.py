@@ -8,6 +8,7 @@ import pytest
 from rag import Engine, Settings
 from rag.abstention import (
     BACKGROUND_SENTENCES,
+    BACKGROUND_SHARE,
     FEATURE_NAMES,
     PSEUDO_QUESTION_MODEL,
     Abstention,
@@ -34,6 +35,15 @@ def feature(features: np.ndarray, name: str) -> float:
     return float(features[FEATURE_NAMES.index(name)])
 
 
+def lead(scores: np.ndarray) -> float:
+    return feature(answerability_features([], [], scores, [], math.nan), "sentence_lead")
+
+
+def median_rule(scores: np.ndarray, background: int) -> float:
+    best = np.sort(scores)[-background:]
+    return float(best.max() - np.median(best))
+
+
 def test_features_describe_the_best_passages_and_the_question_terms_they_hold(
     engine: Engine, seed_store: VectorStore, seed_settings: Settings
 ):
@@ -43,7 +53,8 @@ def test_features_describe_the_best_passages_and_the_question_terms_they_hold(
     terms = finder(seed_store, seed_settings).find(question, "ar")
     assert terms.source == "own" and terms.weighted
     scores = seed_store.sentence_vectors @ vector
-    features = answerability_features(hits, terms.weighted, scores, abstention(engine).sentences_of_chunk)
+    sentences_of_chunk = abstention(engine).sentences_of_chunk
+    features = answerability_features(hits, terms.weighted, scores, sentences_of_chunk, 1.5)
     assert feature(features, "passage_cosine") == max(h.dense_score for h in hits)
     assert feature(features, "sentence_cosine") <= scores.max()
     assert 0 < feature(features, "term_share") <= 1
@@ -51,29 +62,60 @@ def test_features_describe_the_best_passages_and_the_question_terms_they_hold(
     matched = feature(features, "matched_term_weight")
     assert matched + feature(features, "unmatched_term_weight") == pytest.approx(total)
     assert feature(features, "term_share") == pytest.approx(matched / total)
-    without_terms = answerability_features(hits, [], scores, abstention(engine).sentences_of_chunk)
+    assert feature(features, "answer_score") == 1.5
+    without_terms = answerability_features(hits, [], scores, sentences_of_chunk, math.nan)
     assert [feature(without_terms, n) for n in ("term_share", "matched_term_weight", "unmatched_term_weight")] == [
         0,
         0,
         0,
     ]
+    assert math.isnan(feature(without_terms, "answer_score"))
 
 
-def test_sentence_lead_is_the_best_score_above_the_median_of_the_best_ones(engine: Engine):
+def test_the_composer_judges_by_the_answer_rankers_best_candidate(engine: Engine):
+    components = engine.components()
+    composer, store = components.composer, components.store
+    question = "متى ستعقد المحادثات في جنيف؟"
+    vector = engine.embed_questions([question])[0]
+    terms = composer.terms.find(question, "ar")
+    scores = store.sentence_scores(vector)
+    hits = engine.retrieve(question, composer.abstention_depth)
+    features = composer.answerability_features(question, "ar", hits, vector, terms, scores)
+    candidates = composer.scorer.candidates(question, "ar", hits, vector, scores, terms.weighted)
+    assert feature(features, "answer_score") == candidates[0].score
+    assert math.isnan(
+        feature(composer.answerability_features(question, "ar", [], vector, terms, scores), "answer_score")
+    )
+
+
+def test_sentence_lead_is_the_best_score_above_the_median_of_the_best_ones():
     scores = np.linspace(0.0, 1.0, 201)
-    features = answerability_features([], [], scores, [])
-    best = np.sort(scores)[-BACKGROUND_SENTENCES:]
-    assert feature(features, "sentence_lead") == pytest.approx(best.max() - np.median(best))
-    assert math.isnan(feature(answerability_features([], [], np.array([0.7]), []), "sentence_lead"))
+    assert lead(scores) == pytest.approx(median_rule(scores, BACKGROUND_SENTENCES))
+    assert math.isnan(lead(np.array([0.7])))
+    assert math.isnan(lead(np.full(BACKGROUND_SENTENCES - 1, 0.5)))
+
+
+def test_the_background_is_a_share_of_a_large_corpus():
+    scores = np.linspace(0.0, 1.0, 2001)
+    background = round(BACKGROUND_SHARE * len(scores))
+    assert background > BACKGROUND_SENTENCES
+    assert lead(scores) == pytest.approx(median_rule(scores, background))
 
 
 def test_sentence_lead_equals_the_median_rule_exactly_on_unordered_scores_with_ties():
     rng = np.random.default_rng(7)
-    for count in (BACKGROUND_SENTENCES, BACKGROUND_SENTENCES + 1, 337, 1148):
+    for count in (BACKGROUND_SENTENCES, BACKGROUND_SENTENCES + 1, 337, 1148, 1149):
         scores = np.round(rng.random(count), 2).astype(np.float32)
-        best = np.sort(scores)[-BACKGROUND_SENTENCES:]
-        lead = feature(answerability_features([], [], scores, []), "sentence_lead")
-        assert lead == float(best.max() - np.median(best))
+        background = max(BACKGROUND_SENTENCES, round(BACKGROUND_SHARE * count))
+        assert lead(scores) == median_rule(scores, background)
+
+
+def test_sentence_lead_barely_moves_when_the_corpus_doubles_with_more_of_the_same():
+    rng = np.random.default_rng(11)
+    background = rng.normal(0.75, 0.03, 8000)
+    small, large = np.append(background[:2000], 0.9), np.append(background, 0.9)
+    fixed_count_shift = median_rule(small, BACKGROUND_SENTENCES) - median_rule(large, BACKGROUND_SENTENCES)
+    assert abs(lead(large) - lead(small)) < 0.005 < fixed_count_shift
 
 
 def test_an_unknown_feature_counts_as_its_training_mean(engine: Engine):
@@ -88,14 +130,17 @@ def test_an_unknown_feature_counts_as_its_training_mean(engine: Engine):
 
 def test_the_threshold_follows_where_the_question_terms_came_from(engine: Engine):
     models = abstention(engine).models
-    hits = engine.retrieve("متى ستعقد المحادثات في جنيف؟", 5)
-    vector = engine.embed_questions(["متى ستعقد المحادثات في جنيف؟"])[0]
+    composer = engine.components().composer
+    question = "متى ستعقد المحادثات في جنيف؟"
+    hits = engine.retrieve(question, 5)
+    vector = engine.embed_questions([question])[0]
     scores = engine.components().store.sentence_scores(vector)
+    features = composer.answerability_features(question, "ar", hits, vector, QuestionTerms([], "none"), scores)
     for source in ("own", "dictionary", "none"):
-        judgement = abstention(engine).judge(hits, QuestionTerms([], source), scores)
+        judgement = abstention(engine).judge(features, source)
         assert judgement.threshold == models[source].threshold
         assert 0 < judgement.confidence < 1
-    assert abstention(engine).judge([], QuestionTerms([], "own"), scores).confidence == 0.0
+    assert abstention(engine).judge(None, "own").confidence == 0.0
 
 
 def test_the_shipped_model_states_its_origin_and_round_trips(seed_settings: Settings):

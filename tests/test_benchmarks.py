@@ -22,6 +22,8 @@ from benchmarks.metrics import (
     unique_in_order,
 )
 from benchmarks.scale import BuildTimeout, build_hnsw, recall_at_k, recommend_switch, top1_found, unit_vectors
+from benchmarks.train_abstention import ANSWER_RATE
+from benchmarks.train_abstention import fit as fit_abstention
 from benchmarks.train_answer_ranker import (
     QuestionCandidates,
     cross_validated_gold,
@@ -338,3 +340,15 @@ def test_gain_in_standard_errors_is_zero_for_equal_results_and_grows_with_the_ga
     better[1:11:2] = True
     assert gain_in_standard_errors(better, same) > 2
     assert gain_in_standard_errors(same, better) < -2
+
+
+def test_the_abstention_fit_counts_an_unknown_feature_as_its_mean_and_answers_its_share() -> None:
+    rng = np.random.default_rng(3)
+    answerable = rng.random(400) < 0.6
+    signal = np.where(answerable, 1.0, -1.0) + rng.normal(0, 0.8, 400)
+    unknown_sometimes = np.where(rng.random(400) < 0.2, np.nan, rng.normal(0, 1, 400))
+    model = fit_abstention(np.column_stack([signal, unknown_sometimes]), answerable)
+    assert np.isfinite(model.mean).all() and model.weights[0] > 0
+    answered = [model.probability(row) >= model.threshold for row in np.column_stack([signal, unknown_sometimes])]
+    assert np.mean(np.array(answered)[answerable]) >= ANSWER_RATE
+    assert np.mean(np.array(answered)[~answerable]) < 0.5
