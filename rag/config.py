@@ -150,6 +150,10 @@ class Settings:
     lexicon_path: Path = Path("/usr/share/dictd/freedict-eng-ara")
     #: Off: English questions use the embedding alone, as without the dictionary (for comparisons).
     use_dictionary: bool = True
+    #: An English word is also translated by the Arabic stems of Buckwalter's lexicon (``rag.glosses``)
+    #: that list it among their first ``max_sense_place + 1`` senses; -1: FreeDict's translations alone.
+    #: Chosen on the XQuAD tuning half by ``python -m benchmarks.senses`` (results/senses.json).
+    max_sense_place: int = 1
     #: Above this many chunks the vector index switches from exact to HNSW search. Measured here
     #: (benchmarks/scale.py): exact search costs 5.5 ms per 100k chunks, a third of a question's
     #: embedding at 100k; HNSW there finds 98% of the exact top 10 in 1.7 ms.

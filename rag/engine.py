@@ -194,17 +194,17 @@ class Engine:
         model_done = time.perf_counter()
         opened = open_index(loaded.articles, embedder, settings, progress, force_rebuild)
         timings = OpenTimings(articles_done - started, model_done - articles_done, time.perf_counter() - model_done)
-        lexicon = _lexicon or LexiconLoader(settings.lexicon_path, settings.use_dictionary)
+        lexicon = _lexicon or LexiconLoader(
+            settings.lexicon_path, settings.use_dictionary, settings.cache_dir, settings.max_sense_place
+        )
         return cls(settings, embedder, opened, loaded.skipped, lexicon, timings)
 
     def with_settings(self, progress: Progress | None = None, **changes: object) -> Engine:
         """An engine with some settings changed (another articles folder, thresholds...) that shares
         this one's loaded model and, when its settings are unchanged, its dictionary."""
         settings = self.settings.with_changes(**changes)
-        same_dictionary = (settings.lexicon_path, settings.use_dictionary) == (
-            self.settings.lexicon_path,
-            self.settings.use_dictionary,
-        )
+        dictionary = ("lexicon_path", "use_dictionary", "cache_dir", "max_sense_place")
+        same_dictionary = all(getattr(settings, name) == getattr(self.settings, name) for name in dictionary)
         lexicon = self._lexicon if same_dictionary else None
         return Engine.open(settings, progress, _embedder=self._embedder, _lexicon=lexicon)
 

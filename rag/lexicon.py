@@ -9,6 +9,11 @@ The dictionary is FreeDict's English-Arabic one (87k headwords, GPL), installed 
 package ``dict-freedict-eng-ara`` by ``scripts/setup.sh``. It is in dictd format: an index of
 ``headword<TAB>offset<TAB>length`` (offsets in dictd's base64) and a gzip-compatible ``.dict.dz``
 whose entries read ``Headword /pronunciation/`` followed by one translation a line.
+
+FreeDict has one translation a headword, no part of speech and few phrases: "held" is «محمول»
+(carried), "be held" and "take place" are missing. The Arabic stems whose English senses include a word
+or two-word phrase (``rag.glosses``: "be held" → «تعقد», «انعقد»; "took place" → «يقام», «تجري») join
+its translations, as long as it is one of their first ``Settings.max_sense_place + 1`` senses.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from rag.arabic import lemma_stem, nisba_forms, normalize, strip_diacritics, without_article
 from rag.errors import LexiconError
+from rag.glosses import SenseIndex, cached_sense_index
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,10 @@ class BilingualLexicon:
 
     entries: dict[str, tuple[tuple[int, int], ...]]
     data: bytes
+    #: Arabic stems by English sense (``rag.glosses``), the senses FreeDict lacks; ``None`` without them.
+    senses: SenseIndex | None = None
+    #: A stem translates an English word when its gloss lists the word at this place or earlier (0: first).
+    max_sense_place: int = 0
     _decoded: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -117,10 +127,22 @@ class BilingualLexicon:
         return cls(entries, data)
 
     def translations(self, headword: str) -> tuple[str, ...]:
-        """Normalized Arabic terms for an English headword (empty when unknown)."""
+        """The dictionary's normalized Arabic terms for an English headword (empty when unknown)."""
         if headword not in self._decoded:
             self._decoded[headword] = arabic_terms(self._translation_lines(headword))
         return self._decoded[headword]
+
+    def sense_terms(self, words: str) -> tuple[str, ...]:
+        """The Arabic stems having ``words`` (an English word or two-word phrase, or an inflection of
+        one: "held", "took place") among their first ``max_sense_place + 1`` senses (``rag.glosses``)."""
+        first, _, rest = words.partition(" ")
+        if self.senses is None or (rest and first in english_stop_words() and rest in english_stop_words()):
+            return ()  # "how much", "at all": a question's frame, not its subject
+        return self.senses.translations(words, self.max_sense_place)
+
+    def phrase_terms(self, phrase: str) -> tuple[str, ...]:
+        """Arabic terms for a two-word phrase: the dictionary's and the senses'."""
+        return tuple(dict.fromkeys((*self.translations(phrase), *self.sense_terms(phrase))))
 
     def _translation_lines(self, headword: str) -> list[str]:
         """The translation lines of every entry of ``headword`` (an entry's first line is the headword)."""
@@ -137,7 +159,7 @@ class BilingualLexicon:
         position = 0
         while position < len(tokens):
             phrase_terms = (
-                self.translations(" ".join(tokens[position : position + 2])) if position + 1 < len(tokens) else ()
+                self.phrase_terms(" ".join(tokens[position : position + 2])) if position + 1 < len(tokens) else ()
             )
             if phrase_terms:
                 groups.append(frozenset(phrase_terms))
@@ -199,12 +221,14 @@ class BilingualLexicon:
         return None
 
     def lookup(self, word: str) -> tuple[str, ...]:
-        """Translations of ``word`` or, failing that, of its base form (missiles → missile)."""
+        """The dictionary's translations of ``word`` or, failing that, of its base form (missiles →
+        missile), and the stems having ``word`` among their first senses."""
+        dictionary: tuple[str, ...] = ()
         for form in english_base_forms(word):
-            terms = self.translations(form)
-            if terms:
-                return terms
-        return ()
+            dictionary = self.translations(form)
+            if dictionary:
+                break
+        return tuple(dict.fromkeys((*dictionary, *self.sense_terms(word))))
 
 
 def english_base_forms(word: str) -> list[str]:
@@ -238,9 +262,12 @@ def arabic_terms(lines: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
-def load_lexicon(path: Path) -> BilingualLexicon | None:
-    """The dictionary at ``path`` (``path.index`` and ``path.dict.dz``), or ``None`` with a warning:
-    English questions are then answered from the embedding alone."""
+def load_lexicon(
+    path: Path, senses: Callable[[], SenseIndex | None] = lambda: None, max_sense_place: int = 0
+) -> BilingualLexicon | None:
+    """The dictionary at ``path`` (``path.index`` and ``path.dict.dz``) with the English senses of
+    Arabic stems that ``senses`` reads (``rag.glosses``; their first ``max_sense_place + 1`` count), or
+    ``None`` with a warning: English questions are then answered from the embedding alone."""
     index_path, dict_path = dictd_files(path)
     if not index_path.is_file() or not dict_path.is_file():
         log.warning(
@@ -250,18 +277,25 @@ def load_lexicon(path: Path) -> BilingualLexicon | None:
         )
         return None
     try:
-        return BilingualLexicon.read_dictd(index_path, dict_path)
+        lexicon = BilingualLexicon.read_dictd(index_path, dict_path)
+        return replace(lexicon, senses=senses(), max_sense_place=max_sense_place)
     except LexiconError as error:
         log.warning("English-Arabic dictionary unusable, English questions use the embedding alone: %s", error)
         return None
 
 
 class LexiconLoader:
-    """The dictionary at ``path``, read on first use (only English questions need it) and kept."""
+    """The dictionary at ``path`` with the senses of Buckwalter's lexicon, whose index is kept in
+    ``cache_dir`` (``rag.glosses``), read on first use (only English questions need them) and kept.
+    Without ``cache_dir``, or with ``max_sense_place`` below 0, the dictionary alone."""
 
-    def __init__(self, path: Path, enabled: bool = True) -> None:
+    def __init__(
+        self, path: Path, enabled: bool = True, cache_dir: Path | None = None, max_sense_place: int = -1
+    ) -> None:
         self.path = path
         self.enabled = enabled
+        self.cache_dir = cache_dir
+        self.max_sense_place = max_sense_place
         self._lexicon: BilingualLexicon | None = None
         self._tried = False
         self._lock = threading.Lock()
@@ -276,10 +310,15 @@ class LexiconLoader:
     def loaded(self) -> bool:
         return self._lexicon is not None
 
+    def _senses(self) -> SenseIndex | None:
+        if self.cache_dir is None or self.max_sense_place < 0:
+            return None
+        return cached_sense_index(self.cache_dir)
+
     def get(self) -> BilingualLexicon | None:
         with self._lock:
             if not self._tried and self.enabled:
-                self._lexicon = load_lexicon(self.path)
+                self._lexicon = load_lexicon(self.path, self._senses, self.max_sense_place)
                 self._tried = True
             return self._lexicon
 

@@ -1,11 +1,13 @@
 import gzip
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from rag import Settings
 from rag.arabic import lemma_stem
+from rag.glosses import SenseIndex
 from rag.lexicon import (
     BilingualLexicon,
     LexiconError,
@@ -102,6 +104,30 @@ def test_the_arabic_gloss_keeps_question_words_phrases_names_and_unknown_words_i
     assert lexicon.arabic_gloss("Is it?") == ""
 
 
+#: Buckwalter-style stems (``rag.glosses``): the senses FreeDict's one translation a headword lacks.
+SENSES = [
+    "Eqd\tEaqad\tPV\thold;convene;conclude\n",
+    "Eqd\tEoqid\tIV\thold;convene;conclude\n",
+    "jrY\tjaraY\tPV_0\toccur;happen;take place\n",
+    "kyf\tkayof\tFW\thow much\n",
+    "Hml\tHamol\tNall\tcarrying;holding\n",
+    "AHmrAr\t{iHomirAr\tN\tredness;red\n",
+]
+
+
+def test_senses_join_the_dictionarys_translations(lexicon: BilingualLexicon):
+    with_senses = replace(lexicon, senses=SenseIndex.read(SENSES), max_sense_place=1)
+    (held,) = with_senses.term_groups("Where will the meetings be held?")[1:]
+    assert "ستعقد" in held and group_matches(held, "الاجتماعات ستعقد في جنيف")
+    assert with_senses.lookup("held") == with_senses.lookup("holds")  # both inflections of "hold"
+    assert with_senses.lookup("talks") == ("محادث",)  # no sense of its own: the dictionary's alone
+    assert with_senses.lookup("red") == ("احمر", "احمرار")  # the dictionary's, then the second sense's
+    assert lexicon.lookup("red") == ("احمر",)
+    assert with_senses.phrase_terms("took place") == ()  # "take place" is the third sense of «جرى»
+    assert with_senses.term_groups("How much did it hold?") == [frozenset(with_senses.lookup("hold"))]
+    assert lexicon.lookup("held") == ()  # without the senses, as before
+
+
 def test_english_base_forms_cover_regular_inflections():
     assert "missile" in english_base_forms("missiles")
     assert "country" in english_base_forms("countries")
@@ -163,3 +189,12 @@ def test_english_stop_words_are_scikit_learns_list():
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     assert english_stop_words() == ENGLISH_STOP_WORDS
+
+
+def test_the_loader_adds_the_senses_unless_told_not_to(tmp_path: Path):
+    prefix = write_dictd(tmp_path, ENTRIES)
+    with_senses = LexiconLoader(prefix, True, tmp_path / "cache", max_sense_place=1).get()
+    assert with_senses is not None and with_senses.senses is not None and with_senses.max_sense_place == 1
+    assert "ستعقد" in with_senses.lookup("held")
+    alone = LexiconLoader(prefix, True, tmp_path / "cache", max_sense_place=-1).get()
+    assert alone is not None and alone.senses is None and alone.lookup("held") == ()
