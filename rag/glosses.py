@@ -153,7 +153,7 @@ def stem_forms(key: str) -> list[str]:
     ``-``) behind the prefixes it always has in text (ي، ت، ن and the future's سي، ست، سن: «عقد» is found
     in «تعقد» and «ستعقد»)."""
     if key.startswith(IMPERFECT_MARK):
-        return [prefix + key[1:] for prefix in IMPERFECT_PREFIXES] or [key[1:]]
+        return [prefix + key[1:] for prefix in IMPERFECT_PREFIXES]
     return [key]
 
 
