@@ -21,15 +21,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
 from rag.arabic import MIN_STEM, lemma_stem, normalize
+from rag.atomic_files import write_atomically
 from rag.errors import LexiconError
 
 log = logging.getLogger(__name__)
@@ -200,17 +199,9 @@ def cached_sense_index(cache_dir: Path) -> SenseIndex | None:
 
 
 def keep(index: SenseIndex, path: Path) -> None:
-    """Write ``index`` to ``path`` whole or not at all (a temporary file renamed), readable by every
-    user of a shared cache, as the model there is."""
+    """Write ``index`` to ``path`` whole or not at all, readable by every user of a shared cache."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as written:
-            try:
-                json.dump(index.entries, written, ensure_ascii=False)
-            except OSError:
-                os.unlink(written.name)
-                raise
-        os.chmod(written.name, 0o644)
-        os.replace(written.name, path)
+        write_atomically(path, json.dumps(index.entries, ensure_ascii=False).encode("utf-8"))
     except OSError as error:
         log.warning("Could not keep the sense index in %s (%s); it is rebuilt at the next start.", path, error)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.arabic import Language
 from rag.articles import article_files, clean_article
+from rag.atomic_files import write_atomically
 from rag.messages import message
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -111,7 +112,7 @@ def add_uploads(
             continue
         if existed:
             move_to_trash(target, trash_dir)
-        _write_atomically(target, data)
+        write_atomically(target, data)
         written.append(WrittenArticle(upload.article_id, target, existed))
     return written, skipped
 
@@ -213,10 +214,3 @@ def move_to_trash(path: Path, trash_dir: Path) -> Path:
         target = trash_dir / f"{path.stem}.{stamp}-{counter}{path.suffix}"
     shutil.move(path, target)
     return target
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write beside ``target`` and rename, so that a reader never sees half an article."""
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(data)
-    partial.replace(target)
