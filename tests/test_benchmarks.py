@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.abstention_signals import near_topic_split
+from benchmarks.abstention_signals import Reading, answer_score_by_kind, boosting, near_topic_split
 from benchmarks.common import percentile, summarize_ms
 from benchmarks.metrics import (
     abstention_rates,
@@ -352,3 +352,29 @@ def test_the_abstention_fit_counts_an_unknown_feature_as_its_mean_and_answers_it
     answered = [model.probability(row) >= model.threshold for row in np.column_stack([signal, unknown_sometimes])]
     assert np.mean(np.array(answered)[answerable]) >= ANSWER_RATE
     assert np.mean(np.array(answered)[~answerable]) < 0.5
+
+
+def _reading(kind: str, answer_score: float) -> Reading:
+    shipped = np.array([0.8, 0.8, 0.02, 0.5, 3.0, 2.0, answer_score])
+    return Reading([], [], shipped, {}, kind, False)
+
+
+def test_answer_score_is_crossed_with_the_question_type_and_an_unknown_score_counts_as_the_mean() -> None:
+    rows = answer_score_by_kind([_reading("who", 1.2), _reading("when", 1.4), _reading("who", float("nan"))])
+    crossed = rows[:, 7:]  # one column per type after the shipped features: when, how_many, who, where, why, other
+    assert crossed.shape == (3, 6)
+    assert crossed[0].tolist() == [0.0, 0.0, 1.2, 0.0, 0.0, 0.0]
+    assert crossed[1].tolist() == [1.4, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert crossed[2, 2] == pytest.approx(1.3)
+
+
+def test_boosting_takes_its_threshold_from_scores_of_rows_it_was_not_fitted_on() -> None:
+    # Labels that are pure noise: trees fitted on them score their own rows well, held-out rows at chance.
+    rng = np.random.default_rng(3)
+    rows, labels = rng.normal(size=(300, 4)), rng.random(300) < 0.5
+    articles = np.arange(300) // 10
+    score, fitting_scores = boosting(rows, labels, articles)
+    own = np.mean((score(rows) >= 0.5) == labels)
+    cross_fitted = np.mean((fitting_scores >= 0.5) == labels)
+    assert own > 0.7
+    assert cross_fitted < 0.62
