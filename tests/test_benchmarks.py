@@ -378,3 +378,28 @@ def test_boosting_takes_its_threshold_from_scores_of_rows_it_was_not_fitted_on()
     cross_fitted = np.mean((fitting_scores >= 0.5) == labels)
     assert own > 0.7
     assert cross_fitted < 0.62
+
+
+def test_the_best_candidate_is_told_apart_by_where_it_comes_from() -> None:
+    from benchmarks.passage_choice import best_candidate, with_prior
+    from rag.answer_features import FEATURE_NAMES
+
+    def item(cosines: list[float], labels: list[bool], docs: list[str]) -> QuestionCandidates:
+        features = np.zeros((len(cosines), len(FEATURE_NAMES)))
+        features[:, FEATURE_NAMES.index("sentence_cosine")] = cosines
+        features[:, FEATURE_NAMES.index("passage_rank_reciprocal")] = [1.0, 0.5][: len(cosines)]
+        return QuestionCandidates(features, np.array(labels), 0, np.arange(len(cosines)), np.array(docs))
+
+    collected = [
+        item([0.9, 0.8], [True, False], ["p0", "p1"]),  # right
+        item([0.9, 0.8], [False, True], ["p0", "p0"]),  # the gold paragraph, another sentence
+        item([0.9, 0.8], [False, True], ["p1", "p0"]),  # a neighbouring paragraph of the same article
+        item([0.9, 0.8], [False, True], ["p5", "p0"]),  # another article
+    ]
+    counts = best_candidate(collected, ["p0"] * 4, {"p0": 0, "p1": 0, "p5": 1})
+    assert counts == {"holds_gold": 1, "gold_paragraph": 1, "own_article": 1, "other_article": 1}
+    # a prior for the passage's retrieval rank moves the choice only when it outweighs the cosine gap
+    assert int(np.argmax(with_prior(0.05, collected).scores(collected[2].features))) == 0
+    flipped = item([0.8, 0.85], [False, True], ["p1", "p0"])
+    assert int(np.argmax(with_prior(0.2, [flipped]).scores(flipped.features))) == 0
+    assert int(np.argmax(with_prior(0.0, [flipped]).scores(flipped.features))) == 1
