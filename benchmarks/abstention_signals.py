@@ -20,6 +20,13 @@ fitted on the off-article questions of three quarters of the tuning articles and
 that answers 95% of the fitting articles' answerable questions, and the share of answerable ones
 refused. English questions are judged on their first reading (the second reading,
 ``Settings.pseudo_question_band``, is left out).
+
+The same folds also judge other model forms over the shipped features (``MODEL_FORMS``): gradient
+boosting instead of the logistic model, the answer ranker's score crossed with the question's type,
+and a logistic model that learns "answerable and its best candidate holds the gold answer" (so the
+answerable questions it refuses are first those it would have answered wrongly). Beside the refusal
+rates, each says how many of the answerable questions it refused had a best candidate holding the
+gold answer: the answers a refusal costs.
 """
 
 from __future__ import annotations
@@ -29,13 +36,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from benchmarks.common import log, write_result
 from benchmarks.corpus import LANGUAGES, asked, load_default_xquad, open_engine
-from benchmarks.train_abstention import fit
+from benchmarks.metrics import threshold_for_answer_rate
+from benchmarks.train_abstention import ANSWER_RATE, fit
 from benchmarks.xquad import Paragraph, Question, XQuAD, abstention_split
 from rag import Engine, normalized_contains
 from rag.abstention import FEATURE_NAMES
+from rag.question_types import QuestionType, question_type
 from rag.retrieval import Hit
 from rag.term_matching import WeightedTerms, matched_weight
 
@@ -57,6 +68,9 @@ class Reading:
     terms: WeightedTerms
     shipped: np.ndarray
     lexical: dict[int, float]
+    kind: QuestionType
+    #: Whether the best candidate sentence of the judged passages holds the gold answer.
+    holds_gold: bool
 
 
 def lexical_first(reading: Reading) -> float:
@@ -100,11 +114,14 @@ SIGNALS: dict[str, Callable[[Reading], float]] = {
 }
 
 
-def read(engine: Engine, texts: list[str], language: str, vectors: np.ndarray) -> list[Reading]:
-    """Each question retrieved and judged as the engine does, with its lexical cosines."""
+def read(engine: Engine, questions: list[Question], language: str) -> list[Reading]:
+    """Each question retrieved and judged as the engine does, with its lexical cosines and whether its
+    best candidate holds the gold answer."""
     composer, retriever = engine._composer, engine._retriever  # reads the engine's internals, as training does
+    store = retriever.store
+    texts = [asked(q, language) for q in questions]
     readings = []
-    for text, vector in zip(texts, vectors, strict=True):
+    for question, text, vector in zip(questions, texts, engine.embed_questions(texts), strict=True):
         question_terms = composer.terms.find(text, language)
         scores = composer.scorer.store.sentence_scores(vector)
         hits = retriever.retrieve(
@@ -112,9 +129,14 @@ def read(engine: Engine, texts: list[str], language: str, vectors: np.ndarray) -
         )
         terms = question_terms.weighted
         shipped = composer.answerability_features(text, language, hits, vector, question_terms, scores)
+        judged = hits[: composer.abstention_depth]
+        best = composer.scorer.candidates(text, language, judged, vector, scores, terms)[:1]
+        quoted = [store.text(store.chunks[c.chunk_position].doc_id, c.start, c.end) for c in best]
+        holds_gold = any(normalized_contains(q, answer) for q in quoted for answer in question.answers)
         in_corpus_language = text if language == "ar" else composer.terms.pseudo_question(text, language)
         scores, positions = retriever.store.lexical.search(in_corpus_language or "", LEXICAL_DEPTH)
-        readings.append(Reading(hits, terms, shipped, dict(zip(positions.tolist(), scores.tolist(), strict=True))))
+        lexical = dict(zip(positions.tolist(), scores.tolist(), strict=True))
+        readings.append(Reading(hits, terms, shipped, lexical, question_type(text), holds_gold))
     return readings
 
 
@@ -156,24 +178,108 @@ def near_topic_split(data: XQuAD, tuning: set[int]) -> tuple[list[Paragraph], li
     return kept, questions, np.array(answerable)
 
 
+#: A learner: from feature rows, their labels and articles, a function scoring rows (higher: answer)
+#: and the scores of the fitting rows its threshold is taken from.
+Learner = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]]
+#: Gradient boosting's settings: shallow trees, slow learning, leaves of at least 20 questions (the
+#: tuning half has about 270 of each kind per language in three folds).
+BOOSTING = {"max_depth": 3, "learning_rate": 0.05, "max_iter": 150, "min_samples_leaf": 20}
+QUESTION_KINDS: tuple[QuestionType, ...] = ("when", "how_many", "who", "where", "why", "other")
+
+
+def logistic(
+    rows: np.ndarray, labels: np.ndarray, articles: np.ndarray
+) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """``train_abstention``'s logistic model (standardized, an unknown feature counted as its mean),
+    its threshold taken from its own scores of the fitting rows, as the shipped rule does."""
+    model = fit(rows, labels)
+
+    def score(judged: np.ndarray) -> np.ndarray:
+        return np.array([model.probability(row) for row in judged])
+
+    return score, score(rows)
+
+
+def boosting(
+    rows: np.ndarray, labels: np.ndarray, articles: np.ndarray
+) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """Gradient-boosted trees (scikit-learn's histogram version, which reads NaN as its own branch).
+    Trees score the rows they were fitted on far too well, so the threshold is taken from the fitting
+    rows' scores cross-fitted over their articles (3 folds)."""
+    model = HistGradientBoostingClassifier(random_state=0, **BOOSTING)
+    cross_fitted = cross_val_predict(model, rows, labels, groups=articles, cv=GroupKFold(3), method="predict_proba")
+    fitted = model.fit(rows, labels)
+    return (lambda judged: fitted.predict_proba(judged)[:, 1]), cross_fitted[:, 1]
+
+
+def answer_score_by_kind(readings: list[Reading]) -> np.ndarray:
+    """The shipped features with the answer ranker's score crossed with each question type (0 for
+    the other types; an unknown score counted as the mean)."""
+    shipped = features(readings, None)
+    score = shipped[:, FEATURE_NAMES.index("answer_score")]
+    score = np.where(np.isnan(score), np.nanmean(score), score)
+    kinds = np.array([[r.kind == kind for kind in QUESTION_KINDS] for r in readings], dtype=float)
+    return np.column_stack([shipped, kinds * score[:, None]])
+
+
+@dataclass(frozen=True)
+class ModelForm:
+    """How a model is fitted: its feature rows, what it learns (``answered_right``: answerable and its
+    best candidate holds the gold answer, instead of answerable) and its learner."""
+
+    rows: Callable[[list[Reading]], np.ndarray]
+    learner: Learner = logistic
+    answered_right: bool = False
+
+
+MODEL_FORMS: dict[str, ModelForm] = {
+    "logistic (shipped)": ModelForm(lambda readings: features(readings, None)),
+    "gradient boosting": ModelForm(lambda readings: features(readings, None), boosting),
+    "logistic, answer_score x question type": ModelForm(answer_score_by_kind),
+    "logistic learning answerable and answered right": ModelForm(
+        lambda readings: features(readings, None), answered_right=True
+    ),
+}
+
+
 def refusal_rates(
-    off: tuple[np.ndarray, np.ndarray, np.ndarray], near: tuple[np.ndarray, np.ndarray, np.ndarray]
+    form: ModelForm,
+    off: tuple[list[Reading], np.ndarray, np.ndarray],
+    near: tuple[list[Reading], np.ndarray, np.ndarray],
 ) -> dict[str, float]:
-    """Refusals of held-out folds: each fold judged by a model fitted on the other folds' off-article
-    questions (features, answerable, article of each question)."""
-    refused = {"off_article_unanswerable": [], "near_topic_unanswerable": [], "answerable": []}
-    (x_off, y_off, a_off), (x_near, y_near, a_near) = off, near
+    """Refusals of held-out folds: each fold judged by a model of ``form`` fitted on the other folds'
+    off-article questions (readings, answerable, article of each question) at the threshold that
+    answers ``ANSWER_RATE`` of their answerable ones; how many answerable questions refused had a best
+    candidate holding the gold answer; and, to compare forms at one rate whatever their thresholds
+    do, the unanswerable questions refused at the threshold answering ``ANSWER_RATE`` of the held-out
+    fold's own answerable questions (``*_at_equal_answer_rate``)."""
+    kinds = ("off_article_unanswerable", "near_topic_unanswerable", "answerable")
+    refused: dict[str, list[bool]] = {kind: [] for kind in kinds}
+    at_equal: dict[str, list[bool]] = {kind: [] for kind in kinds[:2]}
+    (r_off, y_off, a_off), (r_near, y_near, a_near) = off, near
+    x_off, x_near = form.rows(r_off), form.rows(r_near)
+    right = np.array([r.holds_gold for r in r_off]) & y_off
+    refused_right = 0
     for fold in range(FOLDS):
         fitting = (a_off // 4) % FOLDS != fold
-        model = fit(x_off[fitting], y_off[fitting])  # its threshold answers ANSWER_RATE of them
+        labels = (right if form.answered_right else y_off)[fitting]
+        score, fitting_scores = form.learner(x_off[fitting], labels, a_off[fitting])
+        threshold = threshold_for_answer_rate(fitting_scores[y_off[fitting]].tolist(), ANSWER_RATE)
         held, held_near = ~fitting, (a_near // 4) % FOLDS == fold
-        for kind, rows in (
-            ("off_article_unanswerable", x_off[held & ~y_off]),
-            ("near_topic_unanswerable", x_near[held_near & ~y_near]),
-            ("answerable", x_off[held & y_off]),
-        ):
-            refused[kind] += [model.probability(row) < model.threshold for row in rows]
-    return {kind: round(float(np.mean(values)), 4) for kind, values in refused.items()}
+        scores = {
+            "off_article_unanswerable": score(x_off[held & ~y_off]),
+            "near_topic_unanswerable": score(x_near[held_near & ~y_near]),
+            "answerable": score(x_off[held & y_off]),
+        }
+        for kind in kinds:
+            refused[kind] += (scores[kind] < threshold).tolist()
+        refused_right += int((score(x_off[held & right]) < threshold).sum())
+        own_threshold = threshold_for_answer_rate(scores["answerable"].tolist(), ANSWER_RATE)
+        for kind in at_equal:
+            at_equal[kind] += (scores[kind] < own_threshold).tolist()
+    rates: dict[str, float] = {kind: round(float(np.mean(values)), 4) for kind, values in refused.items()}
+    equal = {f"{kind}_at_equal_answer_rate": round(float(np.mean(v)), 4) for kind, v in at_equal.items()}
+    return {**rates, "answerable_refused_holding_gold": refused_right, **equal}
 
 
 def run() -> dict:
@@ -191,26 +297,34 @@ def run() -> dict:
         },
         "shipped_features": list(FEATURE_NAMES),
         "signals": {},
+        "model_forms": {},
     }
     readings = {}
     for language in LANGUAGES:
         for kind, engine, questions in (("off", off_engine, off_questions), ("near", near_engine, near_questions)):
-            texts = [asked(q, language) for q in questions]
-            readings[kind, language] = read(engine, texts, language, engine.embed_questions(texts))
+            readings[kind, language] = read(engine, questions, language)
     articles = {
         "off": np.array([q.article for q in off_questions]),
         "near": np.array([q.article for q in near_questions]),
     }
-    for signal in (None, *SIGNALS):
-        name = signal or "shipped features alone"
-        results["signals"][name] = {
+
+    def judged(form: ModelForm) -> dict[str, dict[str, float]]:
+        return {
             language: refusal_rates(
-                (features(readings["off", language], signal), off_answerable, articles["off"]),
-                (features(readings["near", language], signal), near_answerable, articles["near"]),
+                form,
+                (readings["off", language], off_answerable, articles["off"]),
+                (readings["near", language], near_answerable, articles["near"]),
             )
             for language in LANGUAGES
         }
+
+    for signal in (None, *SIGNALS):
+        name = signal or "shipped features alone"
+        results["signals"][name] = judged(ModelForm(lambda chosen, signal=signal: features(chosen, signal)))
         log(f"{name}: {results['signals'][name]}")
+    for name, form in MODEL_FORMS.items():
+        results["model_forms"][name] = judged(form)
+        log(f"{name}: {results['model_forms'][name]}")
     return results
 
 

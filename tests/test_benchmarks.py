@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.abstention_signals import near_topic_split
+from benchmarks.abstention_signals import Reading, answer_score_by_kind, boosting, near_topic_split
 from benchmarks.common import percentile, summarize_ms
 from benchmarks.metrics import (
     abstention_rates,
@@ -352,3 +352,54 @@ def test_the_abstention_fit_counts_an_unknown_feature_as_its_mean_and_answers_it
     answered = [model.probability(row) >= model.threshold for row in np.column_stack([signal, unknown_sometimes])]
     assert np.mean(np.array(answered)[answerable]) >= ANSWER_RATE
     assert np.mean(np.array(answered)[~answerable]) < 0.5
+
+
+def _reading(kind: str, answer_score: float) -> Reading:
+    shipped = np.array([0.8, 0.8, 0.02, 0.5, 3.0, 2.0, answer_score])
+    return Reading([], [], shipped, {}, kind, False)
+
+
+def test_answer_score_is_crossed_with_the_question_type_and_an_unknown_score_counts_as_the_mean() -> None:
+    rows = answer_score_by_kind([_reading("who", 1.2), _reading("when", 1.4), _reading("who", float("nan"))])
+    crossed = rows[:, 7:]  # one column per type after the shipped features: when, how_many, who, where, why, other
+    assert crossed.shape == (3, 6)
+    assert crossed[0].tolist() == [0.0, 0.0, 1.2, 0.0, 0.0, 0.0]
+    assert crossed[1].tolist() == [1.4, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert crossed[2, 2] == pytest.approx(1.3)
+
+
+def test_boosting_takes_its_threshold_from_scores_of_rows_it_was_not_fitted_on() -> None:
+    # Labels that are pure noise: trees fitted on them score their own rows well, held-out rows at chance.
+    rng = np.random.default_rng(3)
+    rows, labels = rng.normal(size=(300, 4)), rng.random(300) < 0.5
+    articles = np.arange(300) // 10
+    score, fitting_scores = boosting(rows, labels, articles)
+    own = np.mean((score(rows) >= 0.5) == labels)
+    cross_fitted = np.mean((fitting_scores >= 0.5) == labels)
+    assert own > 0.7
+    assert cross_fitted < 0.62
+
+
+def test_the_best_candidate_is_told_apart_by_where_it_comes_from() -> None:
+    from benchmarks.passage_choice import best_candidate, with_prior
+    from rag.answer_features import FEATURE_NAMES
+
+    def item(cosines: list[float], labels: list[bool], docs: list[str]) -> QuestionCandidates:
+        features = np.zeros((len(cosines), len(FEATURE_NAMES)))
+        features[:, FEATURE_NAMES.index("sentence_cosine")] = cosines
+        features[:, FEATURE_NAMES.index("passage_rank_reciprocal")] = [1.0, 0.5][: len(cosines)]
+        return QuestionCandidates(features, np.array(labels), 0, np.arange(len(cosines)), np.array(docs))
+
+    collected = [
+        item([0.9, 0.8], [True, False], ["p0", "p1"]),  # right
+        item([0.9, 0.8], [False, True], ["p0", "p0"]),  # the gold paragraph, another sentence
+        item([0.9, 0.8], [False, True], ["p1", "p0"]),  # a neighbouring paragraph of the same article
+        item([0.9, 0.8], [False, True], ["p5", "p0"]),  # another article
+    ]
+    counts = best_candidate(collected, ["p0"] * 4, {"p0": 0, "p1": 0, "p5": 1})
+    assert counts == {"holds_gold": 1, "gold_paragraph": 1, "own_article": 1, "other_article": 1}
+    # a prior for the passage's retrieval rank moves the choice only when it outweighs the cosine gap
+    assert int(np.argmax(with_prior(0.05, collected).scores(collected[2].features))) == 0
+    flipped = item([0.8, 0.85], [False, True], ["p1", "p0"])
+    assert int(np.argmax(with_prior(0.2, [flipped]).scores(flipped.features))) == 0
+    assert int(np.argmax(with_prior(0.0, [flipped]).scores(flipped.features))) == 1
