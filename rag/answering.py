@@ -10,6 +10,7 @@ import numpy as np
 from rag.abstention import Abstention
 from rag.answer import Answer, AnswerSentence
 from rag.arabic import Language
+from rag.attribution import asked_speaker
 from rag.candidates import Candidate, CandidateScorer
 from rag.messages import message
 from rag.retrieval import Hit
@@ -37,12 +38,16 @@ class AnswerComposer:
         terms: QuestionTerms | None = None,
         abstention_model: str | None = None,
         sentence_scores: np.ndarray | None = None,
+        asked: str | None = None,
     ) -> Answer:
         """Answer from the first ``top_k`` of ``hits``; ``hits`` must hold at least ``abstention_depth``
         passages (when the corpus has them), on which the abstention decision is taken (by the model
         ``abstention_model``, by default the one for the question's terms), with the answer ranker's
         score for the best candidate sentence of those passages. The question's terms and its cosine
-        to every sentence (``VectorStore.sentence_scores``) are found here unless given."""
+        to every sentence (``VectorStore.sentence_scores``) are found here unless given. When the question
+        asks what someone said (``rag.attribution``), read from ``asked`` (the question as the user asked
+        it, when ``question`` is it resolved in a conversation), that speaker's statements are preferred
+        once the question is judged answerable."""
         terms = terms or self.terms.find(question, language)
         if sentence_scores is None:
             sentence_scores = self.scorer.store.sentence_scores(query_vector)
@@ -53,9 +58,10 @@ class AnswerComposer:
         confidence, threshold = judgement.confidence, judgement.threshold
         if not judgement.answers:
             return abstained(question, language, confidence, threshold)
-        if len(hits[:top_k]) != len(judged):  # the answer reads other passages than the judgement
+        speaker = asked_speaker(self.terms, asked or question, language)
+        if speaker is not None or len(hits[:top_k]) != len(judged):  # other passages or a speaker to prefer
             candidates = self.scorer.candidates(
-                question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted
+                question, language, hits[:top_k], query_vector, sentence_scores, terms.weighted, speaker
             )
         ranker, kind = self.scorer.ranker, self.scorer.ranker_language(language)
         chosen = self.writer.choose(candidates, ranker.second_sentence_margin(kind), ranker.neighbour_margin(kind))

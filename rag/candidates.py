@@ -17,6 +17,7 @@ import numpy as np
 from rag.answer_features import CandidateEvidence, SentenceFacts
 from rag.answer_ranker import AnswerRanker
 from rag.arabic import Language, has_letters
+from rag.attribution import SPEAKER_BONUS_IN_MARGINS, STATEMENT_REACH, AskedSpeaker
 from rag.footnotes import trim_footnote_marks, without_footnote_marks
 from rag.question_types import numbers, question_type
 from rag.retrieval import Hit
@@ -96,6 +97,20 @@ class SentenceMap:
         around = (min(held) - 1, max(held) + 1)
         return [s for s in around if 0 <= s < len(self.doc_of_sentence) and self.doc_of_sentence[s] == doc]
 
+    def near(self, chunk_position: int, reach: int) -> range:
+        """The sentences of a passage's article from ``reach`` before its first to ``reach`` after its
+        last (an article's sentences are stored together)."""
+        held = self.sentences_of_chunk[chunk_position]
+        if not held:
+            return range(0)
+        doc = self.doc_of_sentence[held[0]]
+        first, last = max(0, min(held) - reach), min(len(self.doc_of_sentence) - 1, max(held) + reach)
+        while self.doc_of_sentence[first] != doc:
+            first += 1
+        while self.doc_of_sentence[last] != doc:
+            last -= 1
+        return range(first, last + 1)
+
     @classmethod
     def build(cls, store: VectorStore, corpus_language: Language) -> SentenceMap:
         chunks_by_doc: dict[str, list[int]] = {}
@@ -135,13 +150,20 @@ class CandidateScorer:
         query_vector: np.ndarray,
         sentence_scores: np.ndarray,
         terms: WeightedTerms,
+        speaker: AskedSpeaker | None = None,
     ) -> list[Candidate]:
-        """The candidates, best first, scored by the ranker for questions in ``language``."""
-        found = self.evidence(question, hits, query_vector, sentence_scores, terms)
+        """The candidates, best first, scored by the ranker for questions in ``language``; for a question
+        asking what ``speaker`` said, with ``speaker``'s statements near the passages, each scoring
+        ``SPEAKER_BONUS_IN_MARGINS`` second-sentence margins more (``rag.attribution``)."""
+        found = self.evidence(question, hits, query_vector, sentence_scores, terms, speaker)
         if not found:
             return []
         features = np.array([f.evidence.values() for f in found], dtype=np.float64)
-        scores = self.ranker.scores(features, self.ranker_language(language))
+        kind = self.ranker_language(language)
+        scores = self.ranker.scores(features, kind)
+        if speaker is not None:
+            bonus = SPEAKER_BONUS_IN_MARGINS * self.ranker.second_sentence_margin(kind)
+            scores = scores + bonus * np.array([speaker.speaks(self.sentence_text(f.sentence)) for f in found])
         candidates = [
             Candidate(f.chunk_position, f.sentence, f.start, f.end, float(score), f.passage_score)
             for f, score in zip(found, scores, strict=True)
@@ -164,12 +186,13 @@ class CandidateScorer:
         query_vector: np.ndarray,
         sentence_scores: np.ndarray,
         terms: WeightedTerms,
+        speaker: AskedSpeaker | None = None,
     ) -> list[ScoredSentence]:
         """Every candidate sentence with its features (``rag.answer_features``); ``sentence_scores``
-        as ``VectorStore.sentence_scores(query_vector)`` gives them."""
+        as ``VectorStore.sentence_scores(query_vector)`` gives them. ``speaker``: as ``candidates``."""
         if not hits:
             return []
-        pool = self._pool(hits, sentence_scores)
+        pool = self._pool(hits, sentence_scores, speaker)
         chunks_of = self.sentence_map.chunks_of_sentence
         rank = {h.position: r for r, h in enumerate(hits)}
         lexical = sorted((h for h in hits if h.lexical_score > 0), key=lambda h: -h.lexical_score)
@@ -207,14 +230,19 @@ class CandidateScorer:
             found.append(ScoredSentence(chunk, sentence, quoted.start, quoted.end, chunk_scores[chunk], evidence))
         return found
 
-    def _pool(self, hits: list[Hit], sentence_scores: np.ndarray) -> dict[int, bool]:
-        """Candidate sentences, each marked True when only its place beside the best passage brings it."""
+    def _pool(self, hits: list[Hit], sentence_scores: np.ndarray, speaker: AskedSpeaker | None) -> dict[int, bool]:
+        """Candidate sentences, each marked True when only its place beside the best passage brings it;
+        with the asked ``speaker``'s statements near the passages."""
         pool = dict.fromkeys((s for h in hits for s in self.sentence_map.sentences_of_chunk[h.position]), False)
         best = min(GLOBAL_SENTENCES, len(sentence_scores))
         if best:  # the top sentences in any order: a partial sort, not a full one per question
             pool.update(dict.fromkeys((int(i) for i in np.argpartition(-sentence_scores, best - 1)[:best]), False))
         for neighbour in self.sentence_map.neighbours(hits[0].position):
             pool.setdefault(neighbour, True)
+        if speaker is not None:
+            for sentence in sorted({s for h in hits for s in self.sentence_map.near(h.position, STATEMENT_REACH)}):
+                if sentence not in pool and speaker.speaks(self.sentence_text(sentence)):
+                    pool[sentence] = False
         return pool
 
     def _citing_chunk(self, sentence: int, chunk_scores: dict[int, float], hit_chunks: Collection[int]) -> int:
@@ -239,6 +267,11 @@ class CandidateScorer:
             MIN_SENTENCE_CHARS, span.end - span.start
         )
         return QuotedSentence(start, end, text, quotable, SentenceFacts.of(text))
+
+    def sentence_text(self, sentence: int) -> str:
+        """A sentence's whole text."""
+        span = self.store.sentences[sentence]
+        return self.store.text(span.doc_id, span.start, span.end)
 
     def clip(self, sentence: int, chunk_position: int) -> tuple[int, int]:
         """The part of a sentence inside a passage, in article offsets."""

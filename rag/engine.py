@@ -309,7 +309,7 @@ class Engine:
             (Question(resolved.text, checked.language), None) if resolved.leans else (checked, own_terms)
         )
         in_context = self._answer_and_hits(
-            meant, vector_in_context, top_k, retrieve_for=resolved.text, terms=meant_terms
+            meant, vector_in_context, top_k, retrieve_for=resolved.text, terms=meant_terms, asked=checked.text
         )
         in_context = (replace(in_context[0], question=checked.text), in_context[1])
         always = self.settings.follow_up == "always"
@@ -382,11 +382,13 @@ class Engine:
         top_k: int | None,
         retrieve_for: str | None = None,
         terms: QuestionTerms | None = None,
+        asked: str | None = None,
     ) -> tuple[Answer, list[Hit]]:
         """The answer and the ``top_k`` passages retrieved for it; abstention is decided at a fixed
         depth (``abstention_depth``) whatever ``top_k`` is. The passages are retrieved for
         ``retrieve_for`` (a follow-up read in context) when given, the answer composed for ``question``,
-        whose ``terms`` are found here unless given."""
+        whose ``terms`` are found here unless given; ``asked`` is the question as asked, when ``question``
+        is it resolved (``AnswerComposer.compose``)."""
         top_k = top_k or self.settings.top_k
         depth = max(top_k, self.settings.abstention_depth)
         terms = terms or self._composer.terms.find(question.text, question.language)
@@ -398,7 +400,7 @@ class Engine:
             retrieved, question.language, depth, vector, terms=wanted, sentence_scores=scores
         )
         answer = self._composer.compose(
-            question.text, question.language, hits, vector, top_k, terms, sentence_scores=scores
+            question.text, question.language, hits, vector, top_k, terms, sentence_scores=scores, asked=asked
         )
         mixed = self._pseudo_question_vector(retrieved, question.language, vector, answer)
         if mixed is not None:
@@ -407,7 +409,7 @@ class Engine:
                 retrieved, question.language, depth, mixed, terms=wanted, sentence_scores=scores
             )
             answer = self._composer.compose(
-                question.text, question.language, hits, mixed, top_k, terms, PSEUDO_QUESTION_MODEL, scores
+                question.text, question.language, hits, mixed, top_k, terms, PSEUDO_QUESTION_MODEL, scores, asked
             )
         return answer, hits[:top_k]
 
