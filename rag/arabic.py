@@ -32,8 +32,9 @@ _UNCOLLAPSED_SPACE = re.compile(r"[^\S ]|  |^ | $")
 ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"\w+")
-# A sentence ends at . ! ? ؟ or a line break; "…" and decimal points do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?؟])(?<!\d\.)\s+|\n+")
+# A sentence ends at . ! ? ؟ or a line break; "…", decimal points and a name's one-letter initial
+# («راجيندرا ك. باتشوري», "John C. Messenger", "U.S.") do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])(?<!\d\.)(?<![\s.][^\W\d_]\.)(?<!^[^\W\d_]\.)\s+|\n+")
 #: Marks that end a sentence (a line ending in one is a statement, not a headline).
 SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
 #: Closing quotes and brackets that may follow a sentence's final mark.

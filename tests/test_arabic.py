@@ -28,6 +28,21 @@ def test_split_sentences_keeps_decimals_together():
     assert [text[a:b] for a, b in split_sentences(text)] == ["The rate rose to 2.5 percent.", "Then it fell."]
 
 
+def test_split_sentences_keeps_a_names_initial_inside_its_sentence():
+    text = "ترأس راجيندرا ك. باتشوري الهيئة. وقال فريديريك و. موت ذلك. John C. Messenger met U.S. envoys. ك. ثم انتهى."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "ترأس راجيندرا ك. باتشوري الهيئة.",
+        "وقال فريديريك و. موت ذلك.",
+        "John C. Messenger met U.S. envoys.",
+        "ك. ثم انتهى.",
+    ]
+
+
+def test_split_sentences_still_ends_a_sentence_after_a_word_with_tanween():
+    text = "وصل عددهم إلى ألف تقريبًا. ثم غادروا."
+    assert [text[a:b] for a, b in split_sentences(text)] == ["وصل عددهم إلى ألف تقريبًا.", "ثم غادروا."]
+
+
 def test_words_are_normalized():
     assert words("الأمريكية، والروسية") == ["الامريكيه", "والروسيه"]
 
