@@ -75,7 +75,6 @@ def test_the_seed_articles_names_find_their_transliterations():
         "Ryabkov": "ريابكوف",
         "Lavrov": "لافروف",
         "Geneva": "جنيف",
-        "NATO": "ناتو",
         "Biden": "بايدن",
         "Putin": "بوتين",
         "Blinken": "بلينكن",
