@@ -4,8 +4,9 @@ Neither the dictionary nor the 4-bit model ties "Pittsburgh" to «بيتسبرغ
 spell nearly the same sounds. Each word on both sides is spelled in a small common alphabet:
 letters that transliterate into each other share a consonant class (b/p/f/v and ب/ف; t/d/th and
 ت/ط/د/ض/ث/ذ; k/c/q/g/j and ك/ق/غ/خ/ج; s/z/sh and س/ص/ز/ش...), vowels fall into three (a and ا;
-e/i/y and ي; o/u/w and و; ع stands for any), and a repeat counts once: "Pittsburgh" → PITSPURK,
-«بيتسبرغ» → PITSPRK. The consonants alone are the word's skeleton (PTSPRK), the index's key.
+e/i/y and ي; o/u/w and و; ع stands for any), a repeat counts once and a diphthong as one vowel:
+"Pittsburgh" → PiTSPuRK, «بيتسبرغ» → PiTSPRK. The consonants alone are the word's skeleton
+(PTSPRK), the index's key.
 
 A corpus word whose skeleton equals the name's, or is one class away from it (four classes or
 more: «برونكو» for "Broncos"), is a candidate. Candidates are judged by an edit distance over the
