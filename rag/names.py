@@ -4,7 +4,7 @@ Neither the dictionary nor the 4-bit model ties "Pittsburgh" to «بيتسبرغ
 spell nearly the same sounds. Each word on both sides is spelled in a small common alphabet:
 letters that transliterate into each other share a consonant class (b/p/f/v and ب/ف; t/d/th and
 ت/ط/د/ض/ث/ذ; k/c/q/g/j and ك/ق/غ/خ/ج; s/z/sh and س/ص/ز/ش...), vowels fall into three (a and ا;
-e/i/y and ي; o/u/w and و; ع stands for any), a repeat counts once and a diphthong as one vowel:
+e/i/y and ي; o/u/w and و; ع stands for any), a repeat counts once and «اي» as one vowel:
 "Pittsburgh" → PiTSPuRK, «بيتسبرغ» → PiTSPRK. The consonants alone are the word's skeleton
 (PTSPRK), the index's key.
 
@@ -106,9 +106,10 @@ _ARABIC_LETTERS = {
     "و": "u",
     "ع": "e",
 }
-#: A diphthong, read as one vowel on both sides: «اي» writes an English "i" ("Biden" «بايدن»), and
-#: "ay", "ey" or "ai" are «اي» or «ي» ("Taylor" «تايلور», "Days" «دايز»).
+#: «اي» writes an English "i" read as a diphthong ("Biden" «بايدن», "Taylor" «تايلور»).
 _DIPHTHONG = "ai"
+#: An alif that only carries the vowel letter after it at a word's start («اوكرانيا», «ايطاليا»).
+_ALIF_AND_VOWEL = ("au", "ai")
 #: Vowels of the common spelling; ``e`` (ع) stands for any of the others.
 _VOWELS = frozenset("aiue")
 _ENGLISH_VOWELS = frozenset("aeiouwy")
@@ -129,20 +130,21 @@ _PLURAL = re.compile(r"[^s]s$")
 
 
 def english_spelling(word: str) -> str:
-    """An English word in the common spelling, repeats and diphthongs collapsed: "Broncos" → PRuNKuS."""
+    """An English word in the common spelling, repeats collapsed: "Broncos" → PRuNKuS."""
     text = _SOFT_C.sub("s", word.lower())
     text = text[:1] + _SILENT_H.sub("", text[1:])
     for digraph, letter_class in _ENGLISH_DIGRAPHS:
         text = text.replace(digraph, letter_class)
-    return _collapse(_ENGLISH_LETTERS.get(c, c if c.isupper() else "") for c in text).replace(_DIPHTHONG, "i")
+    return _collapse(_ENGLISH_LETTERS.get(c, c if c.isupper() else "") for c in text)
 
 
 def arabic_spelling(word: str) -> str:
-    """A normalized Arabic word in the common spelling, without a final ه (ة or a written vowel),
-    repeats and diphthongs collapsed: «بايدن» → PiTN."""
+    """A normalized Arabic word in the common spelling, without a final ه (ة or a written vowel) or an
+    alif carrying the first vowel, repeats and «اي» collapsed: «بايدن» → PiTN, «اوكرانيا» → uKRaNia."""
     if len(word) > 2 and word.endswith("ه"):
         word = word[:-1]
-    return _collapse(_ARABIC_LETTERS.get(c, "") for c in word).replace(_DIPHTHONG, "i")
+    spelling = _collapse(_ARABIC_LETTERS.get(c, "") for c in word).replace(_DIPHTHONG, "i")
+    return spelling[1:] if spelling[:2] in _ALIF_AND_VOWEL else spelling
 
 
 def english_skeleton(word: str) -> str:
