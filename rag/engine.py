@@ -138,7 +138,7 @@ class Engine:
         store = self._opened.store
         language = corpus_language(store)
         sentence_map = self._sentence_map = SentenceMap.build(store, language)
-        names = NameIndex.build(store.term_weights.forms) if language == "ar" else None
+        names = NameIndex.build(store.term_weights.forms, self._lexicon) if language == "ar" else None
         terms = QuestionTermFinder(store.term_weights, language, self._lexicon, names)
         self._retriever = Retriever(
             store,
