@@ -54,8 +54,11 @@ REGULARIZATION = 0.001
 #: Folds of the tuning half's articles in the cross-validation that picks the shipped weights.
 FOLDS = 4
 #: The learned weights ship when, cross-validated, they beat the hand-set score by more than this many
-#: standard errors of the per-question difference (a gain of a few questions in 612 is noise).
-SHIP_STANDARD_ERRORS = 1.0
+#: standard errors of the per-question difference (a gain of a few questions in 612 is noise). Two, not
+#: one: the ranker is retrained after every feature change, so a one-SE gain turns up by chance (a
+#: context-feature variant tried on 2026-11-27, not merged, cross-validated at +2.3 SE on the tuning half
+#: and gave +0.3 points on the report half; the learned Arabic weights passed one SE at 1.09 that day).
+SHIP_STANDARD_ERRORS = 2.0
 
 
 @dataclass(frozen=True)
