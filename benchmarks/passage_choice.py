@@ -22,22 +22,18 @@ retrieval (``benchmarks.train_answer_ranker.collect``), and:
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
 from benchmarks.common import log, write_result
-from benchmarks.corpus import LANGUAGES, load_default_xquad, open_engine
+from benchmarks.corpus import LANGUAGES, load_default_xquad
 from benchmarks.train_answer_ranker import (
     FOLDS,
     HAND_SET_WEIGHTS,
-    MODEL_LANGUAGE,
     QuestionCandidates,
     collect,
     cross_validated_gold,
     gain_in_standard_errors,
+    open_neutral_engine,
     quoted_gold,
     with_margins,
 )
@@ -106,23 +102,17 @@ def run() -> dict:
     tuning = split_articles(data.article_count, 2, {0})
     questions = [q for q in data.questions if q.article in tuning]
     article_of = {p.doc_id: p.article for p in data.paragraphs}
-    with tempfile.TemporaryDirectory() as folder:  # candidates and features do not depend on the weights
-        neutral = Path(folder) / "neutral.json"
-        model = RankerModel.neutral().to_record()
-        neutral.write_text(
-            json.dumps({"features": list(FEATURE_NAMES), "models": dict.fromkeys(MODEL_LANGUAGE, model)})
-        )
-        engine = open_engine(data.paragraphs, "xquad", answer_ranker_path=neutral)
-        results: dict[str, object] = {"questions": len(questions)}
-        for language in LANGUAGES:
-            collected = collect(engine, questions, language)
-            if len(collected) != len(questions):  # collect leaves out a question without candidates
-                raise RuntimeError(f"{len(questions) - len(collected)} questions have no candidate")
-            results[language] = {
-                "best_candidate": best_candidate(collected, [q.doc_id for q in questions], article_of),
-                "passage_prior": passage_prior(collected),
-            }
-            log(f"{language}: {results[language]}")
+    engine = open_neutral_engine(data.paragraphs)
+    results: dict[str, object] = {"questions": len(questions)}
+    for language in LANGUAGES:
+        collected = collect(engine, questions, language)
+        if len(collected) != len(questions):  # collect leaves out a question without candidates
+            raise RuntimeError(f"{len(questions) - len(collected)} questions have no candidate")
+        results[language] = {
+            "best_candidate": best_candidate(collected, [q.doc_id for q in questions], article_of),
+            "passage_prior": passage_prior(collected),
+        }
+        log(f"{language}: {results[language]}")
     return results
 
 

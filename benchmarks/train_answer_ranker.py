@@ -34,7 +34,7 @@ from scipy.optimize import minimize
 
 from benchmarks.common import log
 from benchmarks.corpus import load_default_xquad, open_engine
-from benchmarks.xquad import Question, split_articles
+from benchmarks.xquad import Paragraph, Question, split_articles
 from rag import Engine, check_question, normalized_contains
 from rag.answer_features import FEATURE_NAMES
 from rag.answer_ranker import WEIGHTS_PATH, RankerModel
@@ -222,18 +222,24 @@ def gain_in_standard_errors(learned: np.ndarray, hand_set: np.ndarray) -> float:
     return float(difference.mean() / standard_error) if standard_error > 0 else 0.0
 
 
-def run() -> dict:
-    started = time.perf_counter()
-    data = load_default_xquad()
-    tuning = split_articles(data.article_count, 2, {0})
-    questions = [q for q in data.questions if q.article in tuning]
-    with tempfile.TemporaryDirectory() as folder:  # candidates and features do not depend on the weights
+def open_neutral_engine(paragraphs: list[Paragraph]) -> Engine:
+    """The engine over ``paragraphs`` with every ranker weight at zero: the candidates and their features
+    do not depend on the weights, which are what is learned from them."""
+    with tempfile.TemporaryDirectory() as folder:
         neutral = Path(folder) / "neutral.json"
         model = RankerModel.neutral().to_record()
         neutral.write_text(
             json.dumps({"features": list(FEATURE_NAMES), "models": dict.fromkeys(MODEL_LANGUAGE, model)})
         )
-        engine = open_engine(data.paragraphs, "xquad", answer_ranker_path=neutral)
+        return open_engine(paragraphs, "xquad", answer_ranker_path=neutral)
+
+
+def run() -> dict:
+    started = time.perf_counter()
+    data = load_default_xquad()
+    tuning = split_articles(data.article_count, 2, {0})
+    questions = [q for q in data.questions if q.article in tuning]
+    engine = open_neutral_engine(data.paragraphs)
     learned, shipped, facts = {}, {}, {}
     for kind, language in MODEL_LANGUAGE.items():
         collected = collect(engine, questions, language)
