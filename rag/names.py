@@ -18,7 +18,9 @@ remove matches a shared spelling cannot rule out: an acronym without a vowel ("N
 letters ("UPT") is spelled letter by letter, never as one Arabic word, so it matches none; and a
 corpus word that Buckwalter's lexicon knows as an ordinary Arabic word (its English senses,
 ``rag.glosses``) matches only a name that is one of those senses («دكتور» "doctor" for "Doctor",
-not «سفير» "ambassador" for "Super").
+not «سفير» "ambassador" for "Super"), unless the name is no English dictionary word, the lexicon
+glosses it with a spelling the corpus never uses, and the corpus word stands with the article as a
+place's name does ("Crimea": Buckwalter's «قريم», in the news «القرم»; "Canada" is never «كانت»).
 
 ``NameIndex`` is built from the corpus's words when the engine opens; for an English question it
 returns, per name, the corpus's Arabic words that match it. Those words are ordinary term groups
@@ -296,6 +298,22 @@ class NameIndex:
                 collected.setdefault(item.rpartition(":")[0], set()).add(sense)
         return {stem: frozenset(senses) for stem, senses in collected.items()}
 
+    @cached_property
+    def corpus_forms(self) -> frozenset[str]:
+        """The corpus's words with their clitics off (``word_forms``)."""
+        return frozenset(form for word in self.words for form in word_forms(word))
+
+    def _spelled_otherwise(self, name: str) -> bool:
+        """Whether Buckwalter's lexicon glosses the name itself ("Crimea": «قريم»), as a name Arabic
+        writes, but the corpus never uses the lexicon's spelling: then an ordinary noun's spelling
+        («القرم», "gnaw") may be the corpus's own spelling of it."""
+        lexicon = self.lexicon.get() if self.lexicon is not None else None
+        if lexicon is None or lexicon.senses is None:
+            return False
+        items = lexicon.senses.entries.get(name.lower(), "").split()
+        stems = {item.rpartition(":")[0].removeprefix(IMPERFECT_MARK) for item in items}
+        return bool(stems) and not stems & self.corpus_forms
+
     def matches(self, name: str) -> frozenset[str]:
         """Corpus words (clitics off) that may spell the English ``name`` (see the module's notes),
         beginning with a vowel letter exactly when the name does ("Tesla" «تسلا», not «اتصال»)."""
@@ -341,6 +359,8 @@ class NameIndex:
         """False for an ordinary Arabic word (also behind the article «ال») none of whose English senses is
         the name; suffixes of a verb or a noun taken off too («بلغت» "reached" is no "Flight"), and an
         imperfect verb's prefixes («سترد» "will return" is no "START")."""
+        if ARTICLE + form in self.words and not is_dictionary_word(name) and self._spelled_otherwise(name):
+            return True
         bare = form.removeprefix(ARTICLE)
         stems = {form, lemma_stem(form), bare}
         stems |= {bare[: -len(suffix)] for suffix in SUFFIXES if bare.endswith(suffix)}

@@ -104,6 +104,7 @@ FALSE_MATCHES = {
     "Paris": "فرص",  # "chances"; «باريس» is nearer
     "Ghandi": "كندي",  # "Canadian"; «غاندي» is nearer
     "Kennedy": "جنود",  # "soldiers"
+    "Canada": "كانت",  # "was": Buckwalter's «كندا» is not in this corpus, but «كانت» never takes «ال»
 }
 TRUE_MATCHES = {
     "Super": "سوبر",
@@ -115,12 +116,15 @@ TRUE_MATCHES = {
     "Kearney": "كيرني",
     "Newton": "نيوتن",
     "Huguenots": "هوغونوت",
+    "Crimea": "قرم",  # Buckwalter glosses "Crimea" «قريم», which the corpus never uses; it has «القرم»
 }
+#: Corpus words beside the matches' own forms.
+WITH_ARTICLE = ("القرم",)
 
 
 @needs_lexicon
 def test_names_keep_their_transliterations_and_lose_words_that_only_share_letters():
-    index = NameIndex.build({*FALSE_MATCHES.values(), *TRUE_MATCHES.values()}, LEXICON)
+    index = NameIndex.build({*FALSE_MATCHES.values(), *TRUE_MATCHES.values(), *WITH_ARTICLE}, LEXICON)
     for name, spelling in FALSE_MATCHES.items():
         assert spelling not in index.matches(name), name
     for name, spelling in TRUE_MATCHES.items():  # «دكتور» too, which Buckwalter glosses "doctor"
