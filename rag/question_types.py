@@ -42,7 +42,8 @@ _WHO_POSITION = 2
 
 
 def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+    """The words, normalized as the text they are looked for in («الرئيس» is «الريس» there)."""
+    return frozenset(normalize(word) for word in words.split())
 
 
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2})(?!\d)")

@@ -51,3 +51,10 @@ def test_sentences_hold_dates_numbers_and_reasons():
 
 def test_numbers_read_arabic_indic_digits():
     assert numbers("بلغ العدد ١٢٥ ألفا في 2021") == {"125", "2021"}
+
+
+def test_title_and_number_words_with_hamza_are_found_in_text():
+    assert sentence_kinds("قال الرئيس الفرنسي ذلك")["person"]
+    assert sentence_kinds("وصل قائد الجيش")["person"]
+    assert sentence_kinds("شارك مئة جندي")["number"]
+    assert not sentence_kinds("وصل الجيش")["person"]
