@@ -97,7 +97,7 @@ IMPERFECT_MARK = "-"
 MIN_BARE_STEM = 4
 _SENSE = re.compile(r"[a-z]+(?: [a-z]+)?")
 #: Raised when what ``SenseIndex.read`` makes changes, so that an index cached by an older rule is rebuilt.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,14 @@ class SenseIndex:
     inflected as the stem's part of speech: a verb's "held", "holding", "took place", a noun's "talks"):
     the normalized Arabic stems whose gloss lists it, each with the sense's place in that gloss (0 for
     the stem's first sense). Kept compact, as it is cached (``cached_sense_index``): a sense's stems are
-    one string of ``stem:place`` items, an imperfect verb stem marked by a leading ``-`` (``stem_forms``)."""
+    one string of ``stem:place`` items, an imperfect verb stem marked by a leading ``-`` (``stem_forms``).
+    Kept with it for ``rag.names``, so that the first English question does not build them: each stem's
+    senses (``senses_of``) and the words lemminflect's English lexicon knows (``is_english_word``)."""
 
     entries: dict[str, str]
+    #: Each stem key's senses, joined by ``;``.
+    stem_senses: dict[str, str]
+    english_words: frozenset[str]
 
     @classmethod
     def read(cls, lines: Iterable[str]) -> SenseIndex:
@@ -133,9 +138,31 @@ class SenseIndex:
                 for english in {sense, *(" ".join([form, *([rest] if rest else [])]) for form in inflected)}:
                     stems = found.setdefault(english, {})
                     stems[key] = min(place, stems.get(key, place))
+        stem_senses: dict[str, list[str]] = {}
+        for english, stems in found.items():
+            for key in stems:
+                stem_senses.setdefault(key, []).append(english)
         return cls(
-            {english: " ".join(f"{key}:{place}" for key, place in stems.items()) for english, stems in found.items()}
+            {english: " ".join(f"{key}:{place}" for key, place in stems.items()) for english, stems in found.items()},
+            {key: ";".join(senses) for key, senses in stem_senses.items()},
+            lemminflect_words(),
         )
+
+    @classmethod
+    def from_record(cls, record: dict) -> SenseIndex:
+        return cls(record["entries"], record["stem_senses"], frozenset(record["english_words"]))
+
+    def to_record(self) -> dict:
+        return {"entries": self.entries, "stem_senses": self.stem_senses, "english_words": sorted(self.english_words)}
+
+    def senses_of(self, key: str) -> frozenset[str]:
+        """The English senses of a stem key (as in ``entries``: an imperfect verb's marked ``-``)."""
+        senses = self.stem_senses.get(key)
+        return frozenset(senses.split(";")) if senses else frozenset()
+
+    def is_english_word(self, word: str) -> bool:
+        """Whether lemminflect's English lexicon knows ``word`` (any case), as its ``getAllLemmas`` does."""
+        return word.lower() in self.english_words
 
     def translations(self, sense: str, max_place: int) -> tuple[str, ...]:
         """The terms of the stems that list ``sense`` among their first ``max_place + 1`` senses."""
@@ -145,6 +172,15 @@ class SenseIndex:
             if int(place) <= max_place and (key.startswith(IMPERFECT_MARK) or len(key) >= MIN_BARE_STEM):
                 terms += stem_forms(key)
         return tuple(dict.fromkeys(terms))
+
+
+def lemminflect_words() -> frozenset[str]:
+    """The words lemminflect's ``getAllLemmas`` knows: its lemma table and overrides (read through its
+    lemmatizer's own tables, which load in half a second)."""
+    from lemminflect.core.Lemmatizer import Lemmatizer
+
+    lemmatizer = Lemmatizer()
+    return frozenset(lemmatizer._getLemmaDict()) | frozenset(lemmatizer._getOverridesDict())
 
 
 def stem_forms(key: str) -> list[str]:
@@ -184,9 +220,8 @@ def cached_sense_index(cache_dir: Path) -> SenseIndex | None:
     path = cache_dir / "senses" / name
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(record, dict):
-            return SenseIndex(record)
-    except (OSError, ValueError):
+        return SenseIndex.from_record(record)
+    except (OSError, ValueError, KeyError, TypeError):
         pass
     log.info("Indexing the English senses of Buckwalter's lexicon into %s (one time)...", path)
     try:
@@ -202,6 +237,6 @@ def keep(index: SenseIndex, path: Path) -> None:
     """Write ``index`` to ``path`` whole or not at all, readable by every user of a shared cache."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, json.dumps(index.entries, ensure_ascii=False).encode("utf-8"))
+        write_atomically(path, json.dumps(index.to_record(), ensure_ascii=False).encode("utf-8"))
     except OSError as error:
         log.warning("Could not keep the sense index in %s (%s); it is rebuilt at the next start.", path, error)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from rag.arabic import lemma_stem, word_forms
-from rag.glosses import IMPERFECT_MARK, IMPERFECT_PREFIXES
+from rag.glosses import IMPERFECT_MARK, IMPERFECT_PREFIXES, SenseIndex
 from rag.lexicon import LexiconLoader, english_stop_words
 
 #: A skeleton shorter than this names too many words to mean anything. (Two classes matched with
@@ -244,7 +244,8 @@ def is_spelled_out(name: str) -> bool:
 
 
 def is_dictionary_word(name: str) -> bool:
-    """Whether a capitalized word is also an ordinary English word (lemminflect's lexicon)."""
+    """Whether a capitalized word is also an ordinary English word (lemminflect's lexicon; a
+    ``NameIndex`` with Buckwalter's lexicon reads the same word list from its cached sense index)."""
     from lemminflect import getAllLemmas  # its lexicon takes 0.5 s to load: on the first English name
 
     return bool(getAllLemmas(name.lower()))
@@ -286,17 +287,15 @@ class NameIndex:
         return {variant: frozenset(forms) for variant, forms in collected.items()}
 
     @cached_property
-    def senses_by_stem(self) -> dict[str, frozenset[str]]:
-        """The English senses of each Arabic stem in Buckwalter's lexicon (an imperfect verb's stem
-        marked as in ``rag.glosses``: it stands in text only behind a prefix)."""
+    def senses(self) -> SenseIndex | None:
+        """Buckwalter's English senses of Arabic stems (``rag.glosses``), ``None`` without the lexicon."""
         lexicon = self.lexicon.get() if self.lexicon is not None else None
-        if lexicon is None or lexicon.senses is None:
-            return {}
-        collected: dict[str, set[str]] = {}
-        for sense, items in lexicon.senses.entries.items():
-            for item in items.split():
-                collected.setdefault(item.rpartition(":")[0], set()).add(sense)
-        return {stem: frozenset(senses) for stem, senses in collected.items()}
+        return lexicon.senses if lexicon is not None else None
+
+    def is_dictionary_word(self, name: str) -> bool:
+        """Whether a capitalized word is also an ordinary English word (lemminflect's lexicon, as kept
+        with the sense index; read directly without it)."""
+        return self.senses.is_english_word(name) if self.senses is not None else is_dictionary_word(name)
 
     @cached_property
     def corpus_forms(self) -> frozenset[str]:
@@ -307,10 +306,9 @@ class NameIndex:
         """Whether Buckwalter's lexicon glosses the name itself ("Crimea": «قريم»), as a name Arabic
         writes, but the corpus never uses the lexicon's spelling: then an ordinary noun's spelling
         («القرم», "gnaw") may be the corpus's own spelling of it."""
-        lexicon = self.lexicon.get() if self.lexicon is not None else None
-        if lexicon is None or lexicon.senses is None:
+        if self.senses is None:
             return False
-        items = lexicon.senses.entries.get(name.lower(), "").split()
+        items = self.senses.entries.get(name.lower(), "").split()
         stems = {item.rpartition(":")[0].removeprefix(IMPERFECT_MARK) for item in items}
         return bool(stems) and not stems & self.corpus_forms
 
@@ -327,7 +325,7 @@ class NameIndex:
             return frozenset()
         if is_acronym(name):
             limit = 0.0
-        elif is_dictionary_word(name):
+        elif self.is_dictionary_word(name):
             limit = MAX_WORD_DISTANCE
         else:
             limit = MAX_LONG_DISTANCE if len(skeleton) >= LONG_SKELETON else MAX_DISTANCE
@@ -359,14 +357,14 @@ class NameIndex:
         """False for an ordinary Arabic word (also behind the article «ال») none of whose English senses is
         the name; suffixes of a verb or a noun taken off too («بلغت» "reached" is no "Flight"), and an
         imperfect verb's prefixes («سترد» "will return" is no "START")."""
-        if ARTICLE + form in self.words and not is_dictionary_word(name) and self._spelled_otherwise(name):
+        if ARTICLE + form in self.words and not self.is_dictionary_word(name) and self._spelled_otherwise(name):
             return True
         bare = form.removeprefix(ARTICLE)
         stems = {form, lemma_stem(form), bare}
         stems |= {bare[: -len(suffix)] for suffix in SUFFIXES if bare.endswith(suffix)}
         verb = bare[1:] if bare[:1] in CONJUNCTIONS else bare
         stems |= {IMPERFECT_MARK + verb[len(prefix) :] for prefix in IMPERFECT_PREFIXES if verb.startswith(prefix)}
-        senses = {sense for stem in stems for sense in self.senses_by_stem.get(stem, ())}
+        senses = {sense for stem in stems for sense in self.senses.senses_of(stem)} if self.senses else set()
         lowered = name.lower()
         beginning = lowered.rstrip("aeiouy") or lowered
         return not senses or any(

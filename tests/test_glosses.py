@@ -62,6 +62,14 @@ def test_notes_descriptions_names_and_short_stems_are_left_out(senses: SenseInde
     assert "قل:" not in senses.entries["say"]  # two letters: a particle-sized stem
 
 
+def test_each_stem_keeps_its_senses_and_the_english_words_are_kept_beside_them(senses: SenseIndex):
+    assert {"hold", "held", "convene"} <= senses.senses_of("-عقد")  # the imperfect's stem, marked
+    assert "dogmatic" in senses.senses_of("عقدي")
+    assert senses.senses_of("سعيد") == frozenset()  # a proper noun's entry is left out
+    assert senses.is_english_word("Flight") and senses.is_english_word("held")
+    assert not senses.is_english_word("Crimea")
+
+
 def test_an_imperfect_stem_is_found_behind_its_prefixes_in_text():
     forms = frozenset(stem_forms("-عقد"))
     assert all(group_matches(forms, text) for text in ["ستعقد المحادثات", "وتعقد", "يعقد"])
