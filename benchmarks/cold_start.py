@@ -122,11 +122,13 @@ def run(runs: int, baseline: Path | None) -> dict[str, object]:
 
     from benchmarks.common import PROJECT_ROOT, WORK_DIR, log
 
-    docs, store = PROJECT_ROOT / "seeds", WORK_DIR / "cold_start_store"
+    docs = PROJECT_ROOT / "seeds"
     trees = {"this": PROJECT_ROOT} | ({"baseline": baseline.resolve()} if baseline else {})
-    for tree in trees.values():  # build (or reuse) the index with each tree's own code
+    # Each tree its own store: a baseline of another index format would rebuild a shared one at every run.
+    stores = {name: WORK_DIR / f"cold_start_store_{name}" for name in trees}
+    for name, tree in trees.items():  # build (or reuse) the index with each tree's own code
         subprocess.run(
-            [sys.executable, "-m", "rag", "index", "--docs", str(docs), "--store", str(store)],
+            [sys.executable, "-m", "rag", "index", "--docs", str(docs), "--store", str(stores[name])],
             cwd=tree,
             check=True,
             capture_output=True,
@@ -136,7 +138,7 @@ def run(runs: int, baseline: Path | None) -> dict[str, object]:
     for round_ in range(runs + 1):  # the first round warms the file cache and is not counted
         for name in list(trees)[round_ % len(trees) :] + list(trees)[: round_ % len(trees)]:
             for lang, question in QUESTIONS.items():
-                record = timed_process(trees[name], docs, store, question)
+                record = timed_process(trees[name], docs, stores[name], question)
                 if round_:
                     records[f"{name}_{lang}"].append(record)
                     log(f"cold start {name} {lang}: {record}")
