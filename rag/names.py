@@ -277,13 +277,12 @@ class NameIndex:
     @cached_property
     def words_by_variant(self) -> dict[str, frozenset[str]]:
         collected: dict[str, set[str]] = {}
-        for word in self.words:
-            for form in word_forms(word):
-                skeleton = arabic_skeleton(form)
-                if len(skeleton) < MIN_SKELETON:
-                    continue
-                for variant in _variants(skeleton):
-                    collected.setdefault(variant, set()).add(form)
+        for form in self.corpus_forms:
+            skeleton = arabic_skeleton(form)
+            if len(skeleton) < MIN_SKELETON:
+                continue
+            for variant in _variants(skeleton):
+                collected.setdefault(variant, set()).add(form)
         return {variant: frozenset(forms) for variant, forms in collected.items()}
 
     @cached_property
