@@ -32,9 +32,20 @@ _UNCOLLAPSED_SPACE = re.compile(r"[^\S ]|  |^ | $")
 ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"\w+")
-# A sentence ends at . ! ? ؟ or a line break; "…", decimal points and a name's one-letter initial
-# («راجيندرا ك. باتشوري», "John C. Messenger", "U.S.") do not end one.
+# A sentence ends at . ! ? ؟ or a line break; "…", a full stop after a digit and a name's one-letter
+# initial («راجيندرا ك. باتشوري», "John C. Messenger", "U.S.") do not end one. (Ending sentences after a
+# number too, "في عام 2014. وقال", split 63 XQuAD passages more and lowered the tuning half's answers
+# holding the gold answer: English 78.6% → 77.8%, Arabic 80.6% → 80.4%.)
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])(?<!\d\.)(?<![\s.][^\W\d_]\.)(?<!^[^\W\d_]\.)\s+|\n+")
+#: Latin letters' names as Arabic spells a name's middle initial («جون سي. ميسنجر», «جون إف. كينيدي»,
+#: «جورج دبليو. بوش»); names that are also common words (أي، إن، أو، في، كي، ال، ام) are left out.
+SPELLED_INITIALS = frozenset(
+    ("إيه", "ايه", "بي", "سي", "دي", "إي", "إف", "اف", "جي", "إتش", "اتش", "آي", "جيه", "كيه", "إل", "إم", "كيو")
+    + ("آر", "إس", "اس", "تي", "يو", "دبليو", "إكس", "اكس", "واي", "زد")
+)
+#: The two words before a full stop: a spelled initial after a name, not after another letter's name
+#: (an acronym such as «بي بي سي.» ends its sentence).
+_WORDS_BEFORE_STOP = re.compile(r"(\S+)\s+(\S+)\.$")
 #: Marks that end a sentence (a line ending in one is a statement, not a headline).
 SENTENCE_FINAL = (".", "؟", "?", "!", ":", "…")
 #: Closing quotes and brackets that may follow a sentence's final mark.
@@ -111,10 +122,23 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     position = 0
     for match in _SENTENCE_END.finditer(text):
+        if _ends_at_spelled_initial(text, match.start()):
+            continue
         _append_stripped(text, position, match.start(), spans)
         position = match.end()
     _append_stripped(text, position, len(text), spans)
     return spans
+
+
+def _ends_at_spelled_initial(text: str, end: int) -> bool:
+    """Whether the full stop just before ``end`` follows a name's spelled initial (``SPELLED_INITIALS``)."""
+    words = _WORDS_BEFORE_STOP.search(text, max(0, end - 40), end)
+    return (
+        words is not None
+        and words.group(2) in SPELLED_INITIALS
+        and words.group(1) not in SPELLED_INITIALS
+        and ARABIC_LETTER.search(words.group(1)) is not None
+    )
 
 
 def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

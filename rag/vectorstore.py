@@ -47,7 +47,7 @@ from rag.vector_backends import FAISS_FILE, VectorIndex, open_vector_index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = FAISS_FILE

@@ -38,6 +38,15 @@ def test_split_sentences_keeps_a_names_initial_inside_its_sentence():
     ]
 
 
+def test_split_sentences_keeps_an_initial_spelled_in_arabic_inside_its_sentence():
+    text = "اغتيل جون إف. كينيدي في دالاس. وقال ذلك لبي بي سي. ثم غادر."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "اغتيل جون إف. كينيدي في دالاس.",
+        "وقال ذلك لبي بي سي.",
+        "ثم غادر.",
+    ]
+
+
 def test_split_sentences_still_ends_a_sentence_after_a_word_with_tanween():
     text = "وصل عددهم إلى ألف تقريبًا. ثم غادروا."
     assert [text[a:b] for a, b in split_sentences(text)] == ["وصل عددهم إلى ألف تقريبًا.", "ثم غادروا."]
