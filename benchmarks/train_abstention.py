@@ -71,13 +71,7 @@ def pseudo_question_vectors(engine: Engine, checked: list, vectors: np.ndarray) 
     finder, weight = engine._composer.terms, engine.settings.pseudo_question_weight
     pseudo = [finder.pseudo_question(c.text, c.language) for c in checked]
     having = [i for i, text in enumerate(pseudo) if text is not None]
-    embedded = dict(
-        zip(
-            having,
-            engine.embed_questions([pseudo[i] for i in having], [checked[i].language for i in having]),
-            strict=True,
-        )
-    )
+    embedded = dict(zip(having, engine.embed_questions([pseudo[i] for i in having]), strict=True))
     return [mixed_query(v, embedded[i], weight) if i in embedded else v for i, v in enumerate(vectors)]
 
 

@@ -1,9 +1,12 @@
 """Fine-tune the question side of the embedding model (a "query tower") with a low-rank (LoRA) adapter
 on the XQuAD tuning half; the articles' passage and sentence vectors stay those of the base model.
 
-Run: ``.venv/bin/python -m benchmarks.train_question_encoder`` (RAG_XQUAD_DIR points at XQuAD; writes
-``rag/question_adapter.safetensors`` and its origin ``rag/question_adapter.json``). ``--held-out`` only
-measures: fit on three quarters of the tuning half's articles, report on the fourth.
+Run: ``.venv/bin/python -m benchmarks.train_question_encoder --held-out`` (RAG_XQUAD_DIR points at
+XQuAD): fit on three quarters of the tuning half's articles, measure on the fourth. Without
+``--held-out`` it fits on the whole tuning half and writes the adapter and its origin to
+``work/train_question_encoder/question_adapter.{safetensors,json}``. It is not shipped: measured end to
+end (README "Question-side adapter"), English answers did not gain and two fixed questions were lost;
+the engine side that ran it (a second model for English questions) is commit 6ddb781 on branch qtower.
 
 The model is the rebuilt multilingual-e5-small (``rag/bundled_model.py``). Every sentence and chunk of
 the tuning half is embedded once by the frozen base model exactly as the engine indexes them
@@ -14,9 +17,8 @@ cached. For every question of the tuning half (the even-numbered articles, ``spl
 the Arabic gold answer against every other training sentence (its own paragraph's and the ones of
 the paragraphs it retrieves among them), and its gold chunk against every other training chunk. An
 optional third term keeps the tuned vector near the base one (``--anchor``). Only the adapter (rank
-``RANK`` matrices on the attention query and value layers) is trained; ``rag/bundled_model.py`` merges
-``W += scale * B @ A`` into a second copy of the checkpoint, so the runtime needs no new package. The
-odd-numbered articles (the report half) are never read here.
+``RANK`` matrices on the attention query and value layers, merged as ``W += scale * B @ A``) is
+trained. The odd-numbered articles (the report half) are never read here.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from benchmarks.corpus import load_default_xquad
 from benchmarks.xquad import Paragraph, Question, split_articles
 from rag import Settings, normalized_contains
 from rag.arabic import split_sentences
-from rag.bundled_model import ADAPTER_TARGETS, QUESTION_ADAPTER_PATH, ensure_bundled_model
+from rag.bundled_model import ensure_bundled_model
 from rag.chunking import make_splitter
 
 RANK = 8
@@ -51,7 +53,7 @@ ANCHOR_WEIGHT = 0.0
 #: English alone (lr 2e-4, 3 epochs) gave English the same as training on both languages and left the
 #: tuned model's Arabic nearer the base; a higher rate (5e-4, 5 epochs) overfitted.
 LANGUAGES = ("en",)
-#: The question languages the engine embeds with the tuned model (``rag.embedding``), written into
+#: The question languages the engine embedded with the tuned model (``rag.embedding`` at 6ddb781), written into
 #: the adapter's origin file: Arabic questions lost on the held-out fold, so they keep the base model.
 SERVED_LANGUAGES = ("en",)
 SEED = 0
@@ -59,6 +61,9 @@ SEED = 0
 MEASURE_PARAGRAPHS = 3
 QUERY, PASSAGE = "query: ", "passage: "
 WORK = WORK_DIR / "train_question_encoder"
+ADAPTER_PATH = WORK / "question_adapter.safetensors"
+#: The Linear layers (name endings) the adapter changes.
+ADAPTER_TARGETS = ("attention.self.query", "attention.self.value")
 
 
 @dataclass(frozen=True)
@@ -376,7 +381,7 @@ def main() -> None:
 
     save_file(
         adapter_tensors(adapted),
-        str(QUESTION_ADAPTER_PATH),
+        str(ADAPTER_PATH),
         metadata={"scale": str(2.0), "rank": str(setting.rank)},
     )
     record = {
@@ -414,8 +419,8 @@ def main() -> None:
         },
         "epochs": measures,
     }
-    QUESTION_ADAPTER_PATH.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    log(f"wrote {QUESTION_ADAPTER_PATH} ({QUESTION_ADAPTER_PATH.stat().st_size} bytes)")
+    ADAPTER_PATH.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {ADAPTER_PATH} ({ADAPTER_PATH.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

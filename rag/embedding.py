@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,13 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bundled_model import (
-    ensure_bundled_model,
-    ensure_question_model,
-    question_model_languages,
-    quiet_transformers,
-    read_build_info,
-)
+from rag.bundled_model import ensure_bundled_model, quiet_transformers, read_build_info
 from rag.config import BUNDLED_MODEL, Settings
 from rag.errors import ModelLoadError
 from rag.onnx_model import OnnxEncoder, TokenBatch, ensure_int8_model, ensure_onnx_model, normalize
@@ -72,14 +66,7 @@ class Embedder:
     #: ``int8``: index vectors come from the export with int8 weights (``for_index``); ``fp32``: from
     #: this model. Only ONNX Runtime has the int8 model.
     index_precision: str = "fp32"
-    #: Question languages whose questions the question model embeds (``embed_questions``): the base
-    #: model with ``rag/question_adapter.safetensors`` merged, tuned through the question side only,
-    #: so passages and answer sentences keep this model's vectors. Loaded by ``question_loader`` at
-    #: the first such question, never by a build.
-    question_languages: tuple[str, ...] = ()
-    question_loader: Callable[[], Encoder] | None = field(default=None, repr=False)
     _index_embedder: Embedder | None = field(default=None, init=False, repr=False)
-    _question_encoder: Encoder | None = field(default=None, init=False, repr=False)
 
     def for_index(self) -> Embedder:
         """The embedder that makes an index's passage and answer-sentence vectors: with ``int8``, this
@@ -114,21 +101,6 @@ class Embedder:
         """Query-prompted vectors. ``threads`` (``Settings.build_threads`` for many texts: a build, an
         update, ``ask_many``) is how many cores the runtime may use for them; 1 for one question."""
         return self._encode(self._prompted(texts, self.query_prompt), threads)
-
-    def embed_questions(self, texts: list[str], languages: Sequence[str], threads: int = 1) -> np.ndarray:
-        """Questions' vectors (query-prompted): those in ``question_languages`` by the question
-        model, the others by this one (``embed_queries``)."""
-        tuned = [i for i, language in enumerate(languages) if language in self.question_languages]
-        if not tuned or self.question_loader is None:
-            return self.embed_queries(texts, threads)
-        if self._question_encoder is None:
-            self._question_encoder = self.question_loader()
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        vectors[tuned] = self._encode(self._prompted([texts[i] for i in tuned], self.query_prompt), threads, True)
-        others = [i for i in range(len(texts)) if i not in set(tuned)]
-        if others:
-            vectors[others] = self.embed_queries([texts[i] for i in others], threads)
-        return vectors
 
     def embed_passages(self, texts: list[str], threads: int = 1) -> np.ndarray:
         return self._encode(self._prompted(texts, self.passage_prompt), threads)
@@ -173,15 +145,14 @@ class Embedder:
         prefix = self.prompts.get(prompt, "")
         return [prefix + text for text in texts]
 
-    def _encode(self, texts: list[str], threads: int = 1, questions: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], threads: int = 1) -> np.ndarray:
         """Texts of similar length batched together (little padding), the batches run on ``threads``
-        cores, vectors in input order; by the question model when ``questions``."""
-        encoder = self._question_encoder if questions else self.encoder
+        cores, vectors in input order."""
         if len(texts) == 1:
-            return encoder.encode(texts)
+            return self.encoder.encode(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        batches = length_batches(texts, encoder.batch_size)
-        encoded = encoder.encode_many([[texts[i] for i in batch] for batch in batches], threads)
+        batches = length_batches(texts, self.encoder.batch_size)
+        encoded = self.encoder.encode_many([[texts[i] for i in batch] for batch in batches], threads)
         for batch, batch_vectors in zip(batches, encoded, strict=True):
             vectors[batch] = batch_vectors
         return vectors
@@ -297,26 +268,8 @@ def load_embedder(settings: Settings) -> Embedder:
     embedder = Embedder(
         encoder, settings.model, fingerprint, settings.query_prompt, settings.passage_prompt, runtime, index_precision
     )
-    if settings.model == BUNDLED_MODEL and settings.tuned_questions:
-        embedder = replace(
-            embedder, question_languages=question_model_languages(), question_loader=question_loader(settings, runtime)
-        )
     embedder.embed_queries(["warm-up"])  # the first call pays one-time setup; pay it while loading
     return embedder
-
-
-def question_loader(settings: Settings, runtime: str) -> Callable[[], Encoder]:
-    """Builds (once) and loads the question model in ``runtime``; raises ``ModelLoadError``."""
-
-    def load() -> Encoder:
-        try:
-            path = ensure_question_model(settings.cache_dir)
-            encoder = _load_onnx(path, settings.torch_threads) if runtime == "onnx" else None
-            return encoder or _load_torch(str(path), settings)
-        except Exception as error:  # any failure to build or load is reported the same way
-            raise ModelLoadError(f"Could not load the question model: {error}") from error
-
-    return load
 
 
 def _load_onnx(model_dir: Path, threads: int) -> OnnxEncoder | None:

