@@ -10,7 +10,7 @@ splitter) of its gold paragraph and of the top ``RETRIEVED`` paragraphs retrieve
 bi-encoder (``query: `` question vector against ``passage: `` chunk vectors of the engine's chunker);
 positives are the candidates holding the Arabic gold answer (``rag.normalized_contains``); questions
 without a positive are dropped. The tuning half's articles are split 3/4 (fit) and 1/4 (held-out
-fold, every fourth article), as in branch qtower's ``train_question_encoder``.
+fold, every fourth article), as in ``benchmarks.train_question_encoder``.
 
 Model: the rebuilt multilingual-e5-small (``rag.bundled_model``) read as a BERT encoder over the pair
 ``("query: " + question, sentence)``; the score is ``head(mean-pooled output) + scale * cosine``, where
