@@ -41,6 +41,7 @@ import numpy as np
 
 from benchmarks.common import WORK_DIR, log
 from benchmarks.corpus import load_default_xquad
+from benchmarks.train_question_encoder import encode_frozen
 from benchmarks.xquad import split_articles
 from rag import Settings, normalized_contains
 from rag.arabic import split_sentences
@@ -78,19 +79,6 @@ class Asked:
     positives: list[int]
 
 
-def embed(bert, tokenizer, texts: list[str], batch_size: int = 32) -> np.ndarray:  # noqa: ANN001
-    import torch
-
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            batch = tokenizer(
-                texts[start : start + batch_size], padding=True, truncation=True, max_length=512, return_tensors="pt"
-            )
-            parts.append(mean_pooled(bert(**batch).last_hidden_state, batch["attention_mask"], normalize=True).numpy())
-    return np.vstack(parts)
-
-
 def mean_pooled(hidden, mask, normalize: bool = False):  # noqa: ANN001, ANN201
     import torch
 
@@ -118,14 +106,14 @@ def build_questions(bert, tokenizer) -> list[Asked]:  # noqa: ANN001
             chunks.append(PASSAGE + chunk)
             chunk_owner.append(index)
     chunk_owner = np.array(chunk_owner)
-    chunk_vectors = embed(bert, tokenizer, chunks)
-    sentence_vectors = [embed(bert, tokenizer, [QUERY + s for s in own]) for own in sentences]
+    chunk_vectors = encode_frozen(bert, tokenizer, chunks)
+    sentence_vectors = [encode_frozen(bert, tokenizer, [QUERY + s for s in own]) for own in sentences]
     log(f"embedded {len(chunks)} chunks and {sum(map(len, sentences))} sentences")
     position = {p.doc_id: i for i, p in enumerate(paragraphs)}
     asked = []
     questions = [q for q in data.questions if q.article in tuning]
     for language in ("en", "ar"):
-        vectors = embed(bert, tokenizer, [QUERY + q.text(language) for q in questions])
+        vectors = encode_frozen(bert, tokenizer, [QUERY + q.text(language) for q in questions])
         for question, vector in zip(questions, vectors, strict=True):
             gold = position[question.doc_id]
             ranked = list(dict.fromkeys(int(chunk_owner[i]) for i in np.argsort(-(chunk_vectors @ vector))))
