@@ -41,7 +41,7 @@ import numpy as np
 
 from benchmarks.common import WORK_DIR, log
 from benchmarks.corpus import load_default_xquad
-from benchmarks.train_question_encoder import encode_frozen
+from benchmarks.train_question_encoder import encode_frozen, mean_pooled
 from benchmarks.xquad import split_articles
 from rag import Settings, normalized_contains
 from rag.arabic import split_sentences
@@ -77,14 +77,6 @@ class Asked:
     from_gold_paragraph: list[bool]
     cosines: np.ndarray
     positives: list[int]
-
-
-def mean_pooled(hidden, mask, normalize: bool = False):  # noqa: ANN001, ANN201
-    import torch
-
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * weights).sum(1) / weights.sum(1)
-    return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
 
 
 def build_questions(bert, tokenizer) -> list[Asked]:  # noqa: ANN001

@@ -168,14 +168,18 @@ def load_model(model_dir: Path, rank: int):  # noqa: ANN201
     return bert, tokenizer, adapted
 
 
-def encode(bert, tokenizer, texts: list[str]):  # noqa: ANN001, ANN201
+def mean_pooled(hidden, mask, normalize: bool = False):  # noqa: ANN001, ANN201
+    """The mean of the token states under ``mask`` (the model's pooling), unit length if ``normalize``."""
     import torch
 
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1)
+    return torch.nn.functional.normalize(pooled, dim=-1) if normalize else pooled
+
+
+def encode(bert, tokenizer, texts: list[str]):  # noqa: ANN001, ANN201
     batch = tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
-    hidden = bert(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1)
-    return torch.nn.functional.normalize(pooled, dim=-1)
+    return mean_pooled(bert(**batch).last_hidden_state, batch["attention_mask"], normalize=True)
 
 
 def encode_frozen(bert, tokenizer, texts: list[str], batch_size: int = 32) -> np.ndarray:  # noqa: ANN001
